@@ -1,0 +1,11 @@
+# Copyright (c) 2026, lead_policy contributors
+# License: MIT. See LICENSE
+
+from frappe.model.document import Document
+
+
+class LeadActivity(Document):
+	def after_insert(self):
+		from lead_policy.scoring import rescore_lead
+
+		rescore_lead(self.lead, reason=self.activity_type)

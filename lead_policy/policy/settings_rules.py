@@ -1,0 +1,93 @@
+"""Checks on the policy settings themselves (KPI targets, review dates, working hours)."""
+
+from dataclasses import dataclass
+from datetime import date, time
+
+from lead_policy.policy.bands import BandThresholds
+from lead_policy.policy.problems import Problem, _
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+	target_conversion_rate: float = 40.0
+	target_retention_rate: float = 90.0
+	target_roi: float = 2.0
+	effective_date: date | None = None
+	next_review_date: date | None = None
+	work_day_start: time | None = None
+	work_day_end: time | None = None
+	capture_lag_hours: float = 24
+	engagement_half_life_days: float = 30
+	bands: BandThresholds = BandThresholds()
+
+
+def settings_problems(s: PolicySettings) -> list[Problem]:
+	found: list[Problem] = []
+	for fieldname, label, value in (
+		("target_conversion_rate", _("Target Lead Conversion Rate"), s.target_conversion_rate),
+		("target_retention_rate", _("Target Customer Retention"), s.target_retention_rate),
+	):
+		if value is None or not 0 <= value <= 100:
+			found.append(
+				Problem(
+					fieldname,
+					_("{label} must be a percentage between 0 and 100, not {value}."),
+					{"label": label, "value": value},
+				)
+			)
+	if s.target_roi is None or s.target_roi <= 0:
+		found.append(
+			Problem(
+				"target_roi",
+				_("Target ROI must be a positive multiple of the cost (2 means 2x), not {value}."),
+				{"value": s.target_roi},
+			)
+		)
+	if s.effective_date and s.next_review_date and s.next_review_date <= s.effective_date:
+		found.append(
+			Problem(
+				"next_review_date",
+				_("Next Review Date ({review}) must be after the Effective Date ({effective})."),
+				{"review": s.next_review_date, "effective": s.effective_date},
+			)
+		)
+	if bool(s.work_day_start) != bool(s.work_day_end):
+		found.append(
+			Problem(
+				"work_day_end",
+				_("Set both Working Day Start and Working Day End, or neither (then the clock runs 24 hours)."),
+			)
+		)
+	elif s.work_day_start and s.work_day_end and s.work_day_end <= s.work_day_start:
+		found.append(
+			Problem(
+				"work_day_end",
+				_("Working Day End ({end}) must be later than Working Day Start ({start})."),
+				{"end": s.work_day_end, "start": s.work_day_start},
+			)
+		)
+	if s.capture_lag_hours is None or s.capture_lag_hours <= 0:
+		found.append(
+			Problem(
+				"capture_lag_hours",
+				_("Capture Deadline (hours) must be more than 0, not {value}."),
+				{"value": s.capture_lag_hours},
+			)
+		)
+	if s.engagement_half_life_days is None or s.engagement_half_life_days < 0:
+		found.append(
+			Problem(
+				"engagement_half_life_days",
+				_("Engagement Half-life (days) cannot be negative; use 0 to switch decay off."),
+			)
+		)
+	found.extend(s.bands.problems())
+	return found
+
+
+def next_review_after(effective: date) -> date:
+	"""The annual review the policy asks for: one year after the effective date."""
+	try:
+		return effective.replace(year=effective.year + 1)
+	except ValueError:  # 29 February
+		return effective.replace(year=effective.year + 1, day=28)

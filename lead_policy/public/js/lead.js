@@ -1,0 +1,65 @@
+// Lead form additions: score panel, override action. Logic lives on the server.
+frappe.ui.form.on("Lead", {
+	refresh(frm) {
+		if (frm.is_new()) return;
+		lead_policy.render_score(frm);
+		if (frappe.user.has_role(["Sales Manager", "System Manager"])) {
+			frm.add_custom_button(__("Override Score"), () => lead_policy.override_score(frm), __("Lead Policy"));
+		}
+	},
+});
+
+frappe.provide("lead_policy");
+
+lead_policy.render_score = function (frm) {
+	if (frm.doc.score_band === undefined || !frm.doc.score_band) return;
+	const colors = { Hot: "red", Warm: "orange", Cold: "blue" };
+	frm.dashboard.add_indicator(
+		__("Score {0} ({1})", [frm.doc.lead_score, __(frm.doc.score_band)]),
+		colors[frm.doc.score_band] || "gray"
+	);
+	const rows = (frm.doc.score_breakdown || [])
+		.map(
+			(r) =>
+				`<tr><td>${frappe.utils.escape_html(r.scoring_rule || "")}</td><td>${__(r.category)}</td>` +
+				`<td class="text-right">${format_number(r.applied_points, null, 1)}</td>` +
+				`<td>${frappe.utils.escape_html(r.detail || "")}</td></tr>`
+		)
+		.join("");
+	const html = `
+		<div class="lead-policy-score">
+			<p><b>${__("Behavioral")}</b> ${frm.doc.behavioral_score || 0}/30 &middot;
+			<b>${__("Demographic")}</b> ${frm.doc.demographic_score || 0}/20 &middot;
+			<b>${__("Engagement")}</b> ${frm.doc.engagement_score || 0}/50 &middot;
+			<b>${__("Total")}</b> ${frm.doc.lead_score || 0}/100</p>
+			${frm.doc.score_override_reason ? `<p class="text-muted">${__("Overridden: {0}", [frappe.utils.escape_html(frm.doc.score_override_reason)])}</p>` : ""}
+			${rows ? `<table class="table table-sm table-bordered"><thead><tr><th>${__("Rule")}</th><th>${__("Category")}</th><th>${__("Points")}</th><th>${__("Why")}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="text-muted">${__("No scoring rule fired.")}</p>`}
+		</div>`;
+	frm.dashboard.set_headline_alert && frm.dashboard.add_section(html, __("Lead Score"));
+};
+
+lead_policy.override_score = function (frm) {
+	const d = new frappe.ui.Dialog({
+		title: __("Override Score"),
+		fields: [
+			{ fieldname: "score", fieldtype: "Int", label: __("Score (0-100)"), description: __("Leave empty to remove the override.") },
+			{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason") },
+			{ fieldname: "valid_until", fieldtype: "Date", label: __("Valid Until"), description: __("Leave empty to keep it until removed.") },
+		],
+		primary_action_label: __("Save"),
+		primary_action(values) {
+			frappe
+				.call("lead_policy.scoring.override_score", {
+					lead: frm.doc.name,
+					score: values.score === undefined || values.score === null ? null : values.score,
+					reason: values.reason,
+					valid_until: values.valid_until,
+				})
+				.then(() => {
+					d.hide();
+					frm.reload_doc();
+				});
+		},
+	});
+	d.show();
+};

@@ -1,0 +1,398 @@
+"""Scoring in the Frappe layer: load rules and activities, call ``policy.scoring``, write results.
+
+Rules are read once and cached (cleared whenever a rule changes); a lead's activities are read in
+one query. Nothing here runs a query per rule, and batch rescoring reads whole chunks at once.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
+
+from lead_policy.policy import scoring as policy
+from lead_policy.policy.bands import band_for
+from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
+
+RULES_CACHE_KEY = "lead_policy:scoring_rules"
+RULE_FIELDS = [
+	"name",
+	"category",
+	"points",
+	"condition_type",
+	"field",
+	"operator",
+	"value",
+	"activity",
+	"min_count",
+	"within_days",
+	"expression",
+]
+SCORE_FIELDS = ("lead_score", "score_band", "behavioral_score", "demographic_score", "engagement_score")
+
+
+def get_rules() -> list[policy.ScoringRule]:
+	return frappe.cache.get_value(RULES_CACHE_KEY, generator=_load_rules)
+
+
+def _load_rules() -> list[policy.ScoringRule]:
+	rows = frappe.get_all("Lead Scoring Rule", filters={"enabled": 1}, fields=RULE_FIELDS, order_by="name")
+	return [
+		policy.ScoringRule(
+			name=r.name,
+			category=r.category,
+			points=flt(r.points),
+			condition_type=r.condition_type or policy.FIELD,
+			field=r.field,
+			operator=r.operator,
+			value=r.value,
+			activity=r.activity,
+			min_count=int(r.min_count or 1),
+			within_days=int(r.within_days or 0),
+			expression=r.expression,
+		)
+		for r in rows
+	]
+
+
+def _to_rule(doc) -> policy.ScoringRule:
+	return policy.ScoringRule(
+		name=doc.name or doc.rule_name,
+		category=doc.category,
+		points=flt(doc.points),
+		condition_type=doc.condition_type,
+		field=doc.field,
+		operator=doc.operator,
+		value=doc.value,
+		activity=doc.activity,
+		min_count=int(doc.min_count or 0),
+		within_days=int(doc.within_days or 0),
+		expression=doc.expression,
+	)
+
+
+def lead_fieldnames() -> list[str]:
+	return frappe.get_meta("Lead").get_valid_columns()
+
+
+def validate_rule(doc) -> None:
+	rule = _to_rule(doc)
+	problems = policy.rule_problems(rule, lead_fieldnames())
+	if not problems and rule.condition_type == policy.EXPRESSION:
+		problems = _expression_problems(rule.expression)
+	throw_problems(doc, problems, _("Invalid Scoring Rule"))
+
+
+def _expression_problems(expression: str):
+	from lead_policy.policy.problems import Problem
+
+	sample = frappe._dict({f: None for f in lead_fieldnames()})
+	try:
+		frappe.safe_eval(expression, None, {"doc": sample})
+	except TypeError:
+		# comparing an empty sample value (None > 5) is fine; real leads carry values
+		return []
+	except Exception as e:
+		return [
+			Problem(
+				"expression",
+				"The expression cannot run: {error}. Use the lead as doc, e.g. doc.no_of_employees == '51-200'.",
+				{"error": frappe.utils.escape_html(str(e))},
+			)
+		]
+	return []
+
+
+def rules_changed(doc=None) -> None:
+	"""A rule was added, edited or deleted: clear the cache and rescore open leads in the background."""
+	frappe.cache.delete_value(RULES_CACHE_KEY)
+	if frappe.flags.in_install or frappe.flags.in_migrate or frappe.flags.in_import:
+		return
+	frappe.enqueue(
+		"lead_policy.scheduler.rescore.rescore_open_leads",
+		queue="long",
+		job_id="lead_policy:rescore_open_leads",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		reason=_("Scoring rules changed"),
+	)
+
+
+def safe_expression(expression: str, lead) -> bool:
+	return frappe.safe_eval(expression, None, {"doc": frappe._dict(lead)})
+
+
+def compute(lead, activities=None):
+	"""Score of one lead (a Lead document or a dict of its fields)."""
+	rules = get_rules()
+	settings = get_settings()
+	thresholds = band_thresholds(settings)
+	if activities is None:
+		activities = _activities_of([lead.get("name")]).get(lead.get("name"), []) if _needs_activities(rules, lead) else []
+	evaluator = safe_expression if any(r.condition_type == policy.EXPRESSION for r in rules) else None
+	if evaluator and hasattr(lead, "as_dict"):
+		lead_data = lead.as_dict(no_default_fields=False)
+	else:
+		lead_data = lead
+	result = policy.score_lead(
+		lead_data,
+		rules,
+		activities,
+		now=now_datetime(),
+		half_life_days=flt(settings.engagement_half_life_days),
+		thresholds=thresholds,
+		evaluate_expression=evaluator,
+	)
+	override = lead.get("score_override")
+	if override is not None and lead.get("score_override_reason"):
+		until = getdate(lead.get("score_override_until")) if lead.get("score_override_until") else None
+		result = policy.apply_override(result, int(override), until, getdate(nowdate()), thresholds)
+	return result
+
+
+def _needs_activities(rules, lead) -> bool:
+	return bool(lead.get("name")) and not getattr(lead, "is_new", lambda: False)() and any(
+		r.condition_type == policy.ACTIVITY for r in rules
+	)
+
+
+def _activities_of(leads: list[str]) -> dict[str, list[policy.Activity]]:
+	if not leads:
+		return {}
+	activity = frappe.qb.DocType("Lead Activity")
+	rows = (
+		frappe.qb.from_(activity)
+		.select(activity.lead, activity.activity_type, activity.occurred_on)
+		.where(activity.lead.isin(leads))
+		.run(as_dict=True)
+	)
+	by_lead: dict[str, list[policy.Activity]] = {}
+	for r in rows:
+		by_lead.setdefault(r.lead, []).append(policy.Activity(r.activity_type, get_datetime(r.occurred_on)))
+	return by_lead
+
+
+def breakdown_rows(result) -> list[dict]:
+	return [
+		{
+			"scoring_rule": h.rule,
+			"category": h.category,
+			"points": h.points,
+			"applied_points": round(h.applied, 2),
+			"detail": h.detail[:140],
+		}
+		for h in result.hits
+	]
+
+
+def apply_to_lead(doc) -> None:
+	"""Lead validate: compute the score and put it, with its breakdown, on the document."""
+	if not area_enabled("scoring"):
+		return
+	result = compute(doc)
+	old = (doc.get("lead_score"), doc.get("score_band"))
+	if doc.is_new():
+		old = (None, None)
+	new_rows = breakdown_rows(result)
+	old_rows = [
+		{k: r.get(k) for k in ("scoring_rule", "category", "points", "applied_points", "detail")}
+		for r in doc.get("score_breakdown") or []
+	]
+	changed = (
+		doc.is_new()
+		or (doc.get("lead_score"), doc.get("score_band")) != (result.total, result.band)
+		or (doc.get("behavioral_score"), doc.get("demographic_score"), doc.get("engagement_score"))
+		!= (result.behavioral, result.demographic, result.engagement)
+		or _rows_key(old_rows) != _rows_key(new_rows)
+	)
+	if not changed:
+		return
+	doc.lead_score = result.total
+	doc.score_band = result.band
+	doc.behavioral_score = result.behavioral
+	doc.demographic_score = result.demographic
+	doc.engagement_score = result.engagement
+	doc.score_updated_on = now_datetime()
+	doc.set("score_breakdown", new_rows)
+	if old != (result.total, result.band):
+		doc.flags.lead_policy_score_change = (old, (result.total, result.band))
+
+
+def _rows_key(rows) -> list[tuple]:
+	return [(r["scoring_rule"], r["category"], flt(r["points"]), flt(r["applied_points"], 2)) for r in rows]
+
+
+def log_score_change(doc, reason: str | None = None) -> None:
+	"""Lead on_update: keep the history of score and band changes."""
+	change = doc.flags.pop("lead_policy_score_change", None)
+	if not change:
+		return
+	(old_score, old_band), (new_score, new_band) = change
+	write_score_logs(
+		[
+			{
+				"lead": doc.name,
+				"old_score": old_score,
+				"new_score": new_score,
+				"old_band": old_band,
+				"new_band": new_band,
+				"reason": reason or doc.flags.lead_policy_score_reason or (_("Lead created") if old_score is None else _("Lead updated")),
+			}
+		]
+	)
+
+
+def write_score_logs(entries: list[dict]) -> None:
+	if not entries:
+		return
+	now = now_datetime()
+	user = frappe.session.user
+	fields = ["name", "lead", "changed_on", "reason", "old_score", "new_score", "old_band", "new_band", "changed_by", "owner", "modified_by", "creation", "modified"]
+	values = [
+		(
+			frappe.generate_hash(length=12),
+			e["lead"],
+			now,
+			(e.get("reason") or "")[:140],
+			e.get("old_score"),
+			e.get("new_score"),
+			e.get("old_band"),
+			e.get("new_band"),
+			user,
+			user,
+			user,
+			now,
+			now,
+		)
+		for e in entries
+	]
+	frappe.db.bulk_insert("Lead Score Log", fields, values)
+
+
+def rescore_lead(lead: str, reason: str | None = None) -> None:
+	"""Rescore one saved lead after something outside it changed (an activity, an override)."""
+	if not area_enabled("scoring") or not frappe.db.exists("Lead", lead):
+		return
+	rescore_leads([lead], reason=reason)
+
+
+def rescore_leads(leads: list[str], reason: str | None = None) -> int:
+	"""Rescore many leads with a fixed number of queries per chunk; returns how many changed."""
+	if not leads:
+		return 0
+	rows = frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["*"])
+	activities = _activities_of(leads) if any(r.condition_type == policy.ACTIVITY for r in get_rules()) else {}
+	breakdown = frappe.get_all(
+		"Lead Score Breakdown",
+		filters={"parenttype": "Lead", "parent": ("in", leads)},
+		fields=["parent", "scoring_rule", "category", "points", "applied_points", "detail"],
+		order_by="idx asc",
+	)
+	old_rows: dict[str, list[dict]] = {}
+	for b in breakdown:
+		old_rows.setdefault(b.parent, []).append(b)
+	now = now_datetime()
+	changed_leads, logs, new_children = [], [], []
+	for row in rows:
+		try:
+			result = compute(row, activities.get(row.name, []))
+		except Exception:
+			# one broken lead must not stop the others: log it, skip it, carry on
+			frappe.log_error(title=_("Could not score lead {0}").format(row.name), reference_doctype="Lead", reference_name=row.name)
+			continue
+		new_rows = breakdown_rows(result)
+		same = (
+			(row.lead_score, row.score_band, row.behavioral_score, row.demographic_score, row.engagement_score)
+			== (result.total, result.band, result.behavioral, result.demographic, result.engagement)
+			and _rows_key(old_rows.get(row.name, [])) == _rows_key(new_rows)
+		)
+		if same:
+			continue
+		changed_leads.append(row.name)
+		frappe.db.set_value(
+			"Lead",
+			row.name,
+			{
+				"lead_score": result.total,
+				"score_band": result.band,
+				"behavioral_score": result.behavioral,
+				"demographic_score": result.demographic,
+				"engagement_score": result.engagement,
+				"score_updated_on": now,
+			},
+			update_modified=False,
+		)
+		for idx, r in enumerate(new_rows, 1):
+			new_children.append((row.name, idx, r))
+		if (row.lead_score, row.score_band) != (result.total, result.band):
+			logs.append(
+				{
+					"lead": row.name,
+					"old_score": row.lead_score,
+					"new_score": result.total,
+					"old_band": row.score_band,
+					"new_band": result.band,
+					"reason": reason or _("Rescored"),
+				}
+			)
+	if changed_leads:
+		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
+		_insert_breakdown(new_children, now)
+		write_score_logs(logs)
+	return len(changed_leads)
+
+
+def _insert_breakdown(children, now) -> None:
+	if not children:
+		return
+	user = frappe.session.user
+	fields = ["name", "parent", "parenttype", "parentfield", "idx", "scoring_rule", "category", "points", "applied_points", "detail", "owner", "modified_by", "creation", "modified"]
+	values = [
+		(
+			frappe.generate_hash(length=10),
+			parent,
+			"Lead",
+			"score_breakdown",
+			idx,
+			r["scoring_rule"],
+			r["category"],
+			r["points"],
+			r["applied_points"],
+			r["detail"],
+			user,
+			user,
+			now,
+			now,
+		)
+		for parent, idx, r in children
+	]
+	frappe.db.bulk_insert("Lead Score Breakdown", fields, values)
+
+
+@frappe.whitelist()
+def override_score(lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None) -> dict:
+	"""A Sales Manager fixes a lead's score by hand, with a reason kept in its history."""
+	frappe.only_for(("Sales Manager", "System Manager"))
+	doc = frappe.get_doc("Lead", lead)
+	doc.check_permission("write")
+	if score in (None, ""):
+		doc.score_override = None
+		doc.score_override_reason = None
+		doc.score_override_until = None
+		doc.flags.lead_policy_score_reason = _("Override removed by {0}").format(frappe.session.user)
+	else:
+		score = int(score)
+		if not 0 <= score <= 100:
+			frappe.throw(_("Score Override must be between 0 and 100, not {0}.").format(score), title=_("Invalid Score"))
+		if not (reason or "").strip():
+			frappe.throw(_("Give a reason for the override: it is kept in the lead's score history."), title=_("Reason Required"))
+		if valid_until and getdate(valid_until) < getdate(nowdate()):
+			frappe.throw(_("Override Valid Until cannot be in the past."), title=_("Invalid Date"))
+		doc.score_override = score
+		doc.score_override_reason = reason.strip()
+		doc.score_override_until = valid_until or None
+		doc.flags.lead_policy_score_reason = _("Override by {0}: {1}").format(frappe.session.user, reason.strip())
+	doc.save()
+	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
+
+
+def band_of(score: int) -> str:
+	return band_for(score, band_thresholds())

@@ -1,0 +1,61 @@
+"""Lead Policy Settings: loading (cached per request) and validation."""
+
+import frappe
+from frappe import _
+from frappe.utils import add_years, cint, flt, get_time, getdate
+
+from lead_policy.policy.bands import BandThresholds
+from lead_policy.policy.problems import Problem
+from lead_policy.policy.settings_rules import PolicySettings, settings_problems
+
+SETTINGS = "Lead Policy Settings"
+
+
+def get_settings():
+	"""The settings document from Frappe's document cache (cleared whenever the settings are saved)."""
+	return frappe.get_cached_doc(SETTINGS)
+
+
+def area_enabled(area: str) -> bool:
+	"""Whether a policy area (``scoring``, ``assignment``, ...) is switched on."""
+	if frappe.flags.lead_policy_disabled:  # benchmarks' "plain ERPNext" baseline
+		return False
+	return bool(cint(get_settings().get(f"enable_{area}")))
+
+
+def band_thresholds(settings=None) -> BandThresholds:
+	s = settings or get_settings()
+	return BandThresholds(warm_min=cint(s.warm_min_score) or 50, hot_min=cint(s.hot_min_score) or 80)
+
+
+def to_policy_settings(doc) -> PolicySettings:
+	return PolicySettings(
+		target_conversion_rate=flt(doc.target_conversion_rate),
+		target_retention_rate=flt(doc.target_retention_rate),
+		target_roi=flt(doc.target_roi),
+		effective_date=getdate(doc.effective_date) if doc.effective_date else None,
+		next_review_date=getdate(doc.next_review_date) if doc.next_review_date else None,
+		work_day_start=get_time(doc.work_day_start) if doc.work_day_start else None,
+		work_day_end=get_time(doc.work_day_end) if doc.work_day_end else None,
+		capture_lag_hours=flt(doc.capture_lag_hours),
+		engagement_half_life_days=flt(doc.engagement_half_life_days),
+		bands=BandThresholds(warm_min=cint(doc.warm_min_score), hot_min=cint(doc.hot_min_score)),
+	)
+
+
+def validate_settings(doc) -> None:
+	if doc.effective_date and not doc.next_review_date:
+		doc.next_review_date = add_years(doc.effective_date, 1)
+	throw_problems(doc, settings_problems(to_policy_settings(doc)), _("Invalid Lead Policy Settings"))
+
+
+def throw_problems(doc, problems: list[Problem], title: str | None = None) -> None:
+	"""Refuse a document with one translated line per problem, each naming its field."""
+	if not problems:
+		return
+	meta = frappe.get_meta(doc.doctype)
+	lines = []
+	for p in problems:
+		label = meta.get_label(p.field) if meta.has_field(p.field) else p.field
+		lines.append(f"<b>{_(label)}</b>: {p.render(_)}")
+	frappe.throw("<br>".join(lines), frappe.ValidationError, title=title or _("Invalid {0}").format(_(doc.doctype)))

@@ -1,0 +1,18 @@
+from setuptools import find_packages, setup
+
+from lead_policy import __version__
+
+setup(
+	name="lead_policy",
+	version=__version__,
+	description="Sales lead handling policy for ERPNext: consent, scoring, assignment, follow-up, KPIs",
+	author="lead_policy contributors",
+	license="MIT",
+	packages=find_packages(exclude=("tests", "tests.*", "benchmarks")),
+	zip_safe=False,
+	include_package_data=True,
+	python_requires=">=3.10",
+	# frappe and erpnext come from the bench (they are not on PyPI); pytest runs the tests.
+	install_requires=[],
+	extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+)
