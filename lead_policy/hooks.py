@@ -19,9 +19,20 @@ doctype_js = {"Lead": "public/js/lead.js"}
 doc_events = {
 	"Lead": {
 		"validate": "lead_policy.events.lead.validate",
+		"after_insert": "lead_policy.events.lead.after_insert",
 		"on_update": "lead_policy.events.lead.on_update",
 	},
+	# Contact with a lead becomes a scoring signal (Lead Activity)
+	"Communication": {
+		"after_insert": "lead_policy.activity.on_communication_insert",
+		"on_update": "lead_policy.activity.on_communication_update",
+	},
+	"Call Log": {"after_insert": "lead_policy.activity.on_call_log_insert"},
+	"Event": {"after_insert": "lead_policy.activity.on_event_insert"},
 }
+
+permission_query_conditions = {"Lead Handover": "lead_policy.handover.permission_query"}
+has_permission = {"Lead Handover": "lead_policy.handover.has_permission"}
 
 scheduler_events = {
 	"daily_long": [

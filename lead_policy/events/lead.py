@@ -1,11 +1,17 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import scoring
+from lead_policy import assignment, scoring
 
 
 def validate(doc, method=None):
 	scoring.apply_to_lead(doc)
 
 
+def after_insert(doc, method=None):
+	assignment.on_lead_insert(doc)
+
+
 def on_update(doc, method=None):
 	scoring.log_score_change(doc)
+	if not doc.flags.in_insert:
+		assignment.on_lead_update(doc)

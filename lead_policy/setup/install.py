@@ -46,3 +46,9 @@ def make_default_records():
 		settings.effective_date = frappe.utils.today()
 	settings.flags.ignore_permissions = True
 	settings.save()
+
+	from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
+
+	for rule in DEFAULT_SCORING_RULES:
+		if not frappe.db.exists("Lead Scoring Rule", rule["rule_name"]):
+			frappe.get_doc({"doctype": "Lead Scoring Rule", **rule}).insert(ignore_permissions=True)

@@ -1,0 +1,365 @@
+"""Assignment in the Frappe layer: gather rep state, call ``policy.assignment``, set owner and ToDo.
+
+Concurrency: each rep has a Lead Rep Workload row. An assignment locks the candidate reps' rows
+(``FOR UPDATE``, in primary-key order, so assigners never deadlock each other). The open-lead count
+read from the Lead table is this transaction's snapshot; the workload rows' ``assignments`` counter
+read with the lock is the latest committed one, so the difference between the locked and the
+snapshot counter is exactly the assignments other workers committed since our snapshot. Adding it
+keeps capacity and fairness exact when many leads arrive at once.
+"""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.desk.form import assign_to
+from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate
+
+from lead_policy.policy import assignment as policy
+from lead_policy.settings import area_enabled, get_settings, throw_problems
+
+RULES_CACHE_KEY = "lead_policy:assignment_rules"
+CLOSED_STATUSES = ("Converted", "Do Not Contact")
+
+
+# ---------- rules ----------
+
+
+def validate_rule(doc) -> None:
+	from lead_policy.policy.problems import Problem
+
+	problems = []
+	seen = set()
+	for row in doc.reps:
+		if row.user in seen:
+			problems.append(Problem("reps", "{user} is listed twice; keep one row per rep.", {"user": row.user}))
+		seen.add(row.user)
+		if cint(row.capacity) < 0:
+			problems.append(Problem("reps", "Capacity of {user} cannot be negative; use 0 for no cap.", {"user": row.user}))
+	if not doc.reps:
+		problems.append(Problem("reps", "Add at least one sales rep to the rule."))
+	throw_problems(doc, problems, _("Invalid Assignment Rule"))
+	ensure_workload_rows([r.user for r in doc.reps])
+	frappe.cache.delete_value(RULES_CACHE_KEY)
+
+
+def ensure_workload_rows(users) -> None:
+	existing = set(frappe.get_all("Lead Rep Workload", filters={"name": ("in", list(users))}, pluck="name")) if users else set()
+	for user in sorted(set(users) - existing):
+		frappe.get_doc({"doctype": "Lead Rep Workload", "user": user}).db_insert()
+
+
+def get_rules() -> list[policy.AssignmentRule]:
+	return frappe.cache.get_value(RULES_CACHE_KEY, generator=_load_rules)
+
+
+def _load_rules() -> list[policy.AssignmentRule]:
+	rules = frappe.get_all(
+		"Lead Assignment Rule",
+		filters={"enabled": 1},
+		fields=["name", "priority", "territory", "source", "for_hot", "for_warm", "for_cold"],
+	)
+	reps = frappe.get_all(
+		"Lead Assignment Rule Rep",
+		filters={"parenttype": "Lead Assignment Rule", "parent": ("in", [r.name for r in rules])},
+		fields=["parent", "user", "capacity", "away"],
+		order_by="idx asc",
+	) if rules else []
+	by_rule: dict[str, list] = {}
+	for rep in reps:
+		by_rule.setdefault(rep.parent, []).append(policy.RuleRep(rep.user, cint(rep.capacity), bool(rep.away)))
+	return [
+		policy.AssignmentRule(
+			name=r.name,
+			priority=cint(r.priority),
+			territory=r.territory,
+			bands=frozenset(b for b, on in (("Hot", r.for_hot), ("Warm", r.for_warm), ("Cold", r.for_cold)) if on),
+			sources=frozenset([r.source]) if r.source else frozenset(),
+			reps=tuple(by_rule.get(r.name, ())),
+		)
+		for r in rules
+	]
+
+
+def clear_rules_cache(doc=None, method=None):
+	frappe.cache.delete_value(RULES_CACHE_KEY)
+
+
+# ---------- rep state ----------
+
+
+def territory_ancestors(territory: str | None) -> frozenset[str]:
+	if not territory:
+		return frozenset()
+	bounds = frappe.db.get_value("Territory", territory, ["lft", "rgt"])
+	if not bounds:
+		return frozenset([territory])
+	t = frappe.qb.DocType("Territory")
+	names = frappe.qb.from_(t).select(t.name).where((t.lft <= bounds[0]) & (t.rgt >= bounds[1])).run(pluck=True)
+	return frozenset(names)
+
+
+def band_weights() -> dict[str, float]:
+	s = get_settings()
+	return {"Hot": flt(s.hot_weight) or 3.0, "Warm": flt(s.warm_weight) or 2.0, "Cold": flt(s.cold_weight) or 1.0}
+
+
+def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState]:
+	"""Current state of reps: open leads by band (adjusted for concurrent work), last assignment."""
+	if not users:
+		return {}
+	users = sorted(set(users))
+	ensure_workload_rows(users)
+	w = frappe.qb.DocType("Lead Rep Workload")
+	snapshot = {
+		r.name: r
+		for r in frappe.qb.from_(w).select(w.name, w.assignments, w.assigned_weight).where(w.name.isin(users)).run(as_dict=True)
+	}
+	query = frappe.qb.from_(w).select(w.name, w.assignments, w.assigned_weight, w.last_assigned_on).where(w.name.isin(users)).orderby(w.name)
+	latest = {r.name: r for r in (query.for_update() if lock else query).run(as_dict=True)}
+
+	lead = frappe.qb.DocType("Lead")
+	counts = (
+		frappe.qb.from_(lead)
+		.select(lead.lead_owner, lead.score_band, frappe.qb.functions.Count("*").as_("n"))
+		.where(lead.lead_owner.isin(users) & lead.status.notin(CLOSED_STATUSES))
+		.groupby(lead.lead_owner, lead.score_band)
+		.run(as_dict=True)
+	)
+	open_by: dict[str, dict[str, int]] = {}
+	for c in counts:
+		open_by.setdefault(c.lead_owner, {})[c.score_band or ""] = cint(c.n)
+
+	enabled = set(frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name"))
+	on_leave = _on_leave(users)
+	states = {}
+	for user in users:
+		by_band = dict(open_by.get(user, {}))
+		snap, new = snapshot.get(user), latest.get(user)
+		if snap and new:
+			extra = cint(new.assignments) - cint(snap.assignments)
+			if extra > 0:  # committed by other workers after our snapshot was taken
+				by_band["(concurrent)"] = by_band.get("(concurrent)", 0) + extra
+		states[user] = policy.RepState(
+			open_by_band=by_band,
+			last_assigned=get_datetime(new.last_assigned_on) if new and new.last_assigned_on else None,
+			enabled=user in enabled,
+			on_leave=user in on_leave,
+		)
+	return states
+
+
+def _on_leave(users: list[str]) -> set[str]:
+	"""Reps with approved leave today, when HRMS is installed."""
+	if not frappe.db.exists("DocType", "Leave Application") or not frappe.db.has_column("Employee", "user_id"):
+		return set()
+	today = nowdate()
+	la = frappe.qb.DocType("Leave Application")
+	emp = frappe.qb.DocType("Employee")
+	return set(
+		frappe.qb.from_(la)
+		.join(emp)
+		.on(la.employee == emp.name)
+		.select(emp.user_id)
+		.where(
+			emp.user_id.isin(users)
+			& (la.status == "Approved")
+			& (la.docstatus == 1)
+			& (la.from_date <= today)
+			& (la.to_date >= today)
+		)
+		.run(pluck=True)
+	)
+
+
+# ---------- deciding and applying ----------
+
+
+def on_lead_insert(doc) -> None:
+	if not area_enabled("assignment") or doc.flags.lead_policy_skip_assignment:
+		return
+	if doc.lead_owner:
+		# a person chose the owner when creating the lead: respect it, make it visible and logged
+		_add_todo(doc, doc.lead_owner, _("Lead assigned to you on creation"))
+		_log(doc, doc.lead_owner, None, "Manual", None, _("Owner chosen by {0} when the lead was created.").format(frappe.session.user), [])
+		return
+	assign(doc)
+
+
+def assign(doc, handover_reason: str | None = None, handover_details: str | None = None) -> policy.Decision:
+	"""Choose and set the owner of a saved lead; returns the decision with its reason."""
+	rules = get_rules()
+	facts = policy.LeadFacts(territory_ancestors(doc.territory), doc.score_band, doc.source)
+	matching = [r for r in rules if policy.rule_matches(r, facts)]
+	users = sorted({rep.user for r in matching for rep in r.reps})
+	states = rep_states(users)
+	settings = get_settings()
+	decision = policy.decide(facts, matching, states, settings.fallback_owner, band_weights())
+	previous = doc.lead_owner
+	if decision.user and decision.user == previous:
+		return decision
+	if decision.user:
+		set_owner(doc, decision.user, decision.reason, handover_reason=handover_reason, handover_details=handover_details)
+		_bump_workload(decision.user, band_weights().get(doc.score_band or "", 1.0))
+	else:
+		frappe.db.set_value("Lead", doc.name, "assignment_reason", decision.reason, update_modified=False)
+		doc.assignment_reason = decision.reason
+	kind = "Automatic" if not decision.fallback else ("Fallback" if decision.user else "Unassigned")
+	_log(doc, decision.user, previous, kind, decision.rule, decision.reason, decision.candidates)
+	if decision.fallback:
+		_tell_managers(doc, decision)
+	return decision
+
+
+def set_owner(doc, user: str, reason: str, handover_reason=None, handover_details=None, note=None) -> None:
+	"""Make ``user`` the owner: ``lead_owner``, the ToDo and, if someone owned it before, a handover."""
+	from lead_policy.handover import create_handover, move_todos
+
+	previous = doc.lead_owner
+	now = now_datetime()
+	frappe.db.set_value(
+		"Lead", doc.name, {"lead_owner": user, "assignment_reason": reason[:1000], "assigned_on": now}, update_modified=False
+	)
+	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
+	if previous and previous != user:
+		move_todos(doc, previous, user)
+		create_handover(doc, previous, user, handover_reason or "Reassignment", handover_details or reason, note)
+	else:
+		_add_todo(doc, user, reason)
+
+
+def _add_todo(doc, user: str, description: str) -> None:
+	if frappe.db.exists("ToDo", {"reference_type": "Lead", "reference_name": doc.name, "allocated_to": user, "status": "Open"}):
+		return
+	assign_to.add(
+		{
+			"assign_to": [user],
+			"doctype": "Lead",
+			"name": doc.name,
+			"description": description[:1000],
+			"priority": "High" if doc.score_band == "Hot" else "Medium",
+		},
+		ignore_permissions=True,
+	)
+
+
+def _bump_workload(user: str, weight: float) -> None:
+	w = frappe.qb.DocType("Lead Rep Workload")
+	(
+		frappe.qb.update(w)
+		.set(w.assignments, w.assignments + 1)
+		.set(w.assigned_weight, w.assigned_weight + weight)
+		.set(w.last_assigned_on, now_datetime())
+		.where(w.name == user)
+		.run()
+	)
+
+
+def _log(doc, user, previous, kind, rule, reason, candidates) -> None:
+	frappe.get_doc(
+		{
+			"doctype": "Lead Assignment Log",
+			"lead": doc.name,
+			"assigned_to": user,
+			"previous_owner": previous,
+			"assignment_type": kind,
+			"assignment_rule": rule,
+			"assigned_by": frappe.session.user,
+			"assigned_on": now_datetime(),
+			"reason": reason,
+			"candidates": json.dumps(
+				[{"user": c.user, "load": c.load, "open": c.open_count, "capacity": c.capacity, "skipped": c.skipped} for c in candidates]
+			)
+			if candidates
+			else None,
+		}
+	).db_insert()
+
+
+def _tell_managers(doc, decision) -> None:
+	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+
+	managers = set(
+		frappe.get_all(
+			"Has Role",
+			filters={"role": "Sales Manager", "parenttype": "User", "parent": ("not in", ("Administrator", "Guest"))},
+			pluck="parent",
+		)
+	)
+	managers = set(frappe.get_all("User", filters={"name": ("in", list(managers)), "enabled": 1}, pluck="name")) if managers else set()
+	if decision.user:
+		managers.add(decision.user)
+	if not managers:
+		return
+	enqueue_create_notification(
+		list(managers),
+		{
+			"type": "Alert",
+			"document_type": "Lead",
+			"document_name": doc.name,
+			"subject": _("Lead {0} could not be assigned by the rules").format(doc.lead_name or doc.name),
+			"email_content": decision.reason,
+		},
+	)
+
+
+# ---------- reassignment on change, manual reassignment ----------
+
+
+def on_lead_update(doc) -> None:
+	"""Reassign when band or territory changed (if the settings say so); document manual changes."""
+	if not area_enabled("assignment") or doc.flags.lead_policy_skip_assignment:
+		return
+	before = doc.get_doc_before_save()
+	if not before:
+		return
+	if before.lead_owner != doc.lead_owner and not doc.flags.lead_policy_owner_set:
+		_manual_owner_change(doc, before.lead_owner)
+		return
+	changed = [
+		label
+		for label, field in ((_("band"), "score_band"), (_("territory"), "territory"))
+		if (before.get(field) or None) != (doc.get(field) or None)
+	]
+	if changed and cint(get_settings().reassign_on_change) and doc.status not in CLOSED_STATUSES:
+		assign(
+			doc,
+			handover_reason="Reassignment",
+			handover_details=_("Reassigned automatically because the lead's {0} changed.").format(" / ".join(changed)),
+		)
+
+
+def _manual_owner_change(doc, previous) -> None:
+	from lead_policy.handover import create_handover, move_todos
+
+	reason = doc.flags.lead_policy_handover_reason or "Reassignment"
+	details = doc.flags.lead_policy_handover_details or _("Owner changed by {0}.").format(frappe.session.user)
+	if doc.lead_owner:
+		frappe.db.set_value("Lead", doc.name, {"assignment_reason": details[:1000], "assigned_on": now_datetime()}, update_modified=False)
+		if previous:
+			move_todos(doc, previous, doc.lead_owner)
+			create_handover(doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note)
+		else:
+			_add_todo(doc, doc.lead_owner, details)
+	_log(doc, doc.lead_owner, previous, "Manual", None, details, [])
+
+
+@frappe.whitelist(methods=["POST"])
+def reassign(lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None) -> str:
+	"""The Lead form's Reassign action: change the owner with a documented handover."""
+	from lead_policy.handover import HANDOVER_REASONS
+
+	doc = frappe.get_doc("Lead", lead)
+	doc.check_permission("write")
+	if not frappe.db.get_value("User", {"name": to_user, "enabled": 1}):
+		frappe.throw(_("{0} is not an active user; pick another owner.").format(frappe.bold(to_user)), title=_("Invalid Owner"))
+	if reason not in HANDOVER_REASONS:
+		frappe.throw(_("Reason must be one of {0}.").format(", ".join(_(r) for r in HANDOVER_REASONS)), title=_("Invalid Reason"))
+	if to_user == doc.lead_owner:
+		frappe.throw(_("{0} already owns this lead.").format(frappe.bold(to_user)), title=_("Nothing to Reassign"))
+	doc.lead_owner = to_user
+	doc.flags.lead_policy_handover_reason = reason
+	doc.flags.lead_policy_handover_details = details or _("Reassigned by {0}.").format(frappe.session.user)
+	doc.flags.lead_policy_handover_note = note
+	doc.save()
+	return frappe.db.get_value("Lead Handover", {"lead": lead}, "name", order_by="creation desc")

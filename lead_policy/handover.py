@@ -1,0 +1,155 @@
+"""Lead Handover: every change of owner is documented, with a note the new owner acknowledges."""
+
+import frappe
+from frappe import _
+from frappe.desk.form import assign_to
+from frappe.utils import escape_html, format_datetime, now_datetime
+
+HANDOVER_REASONS = (
+	"New Assignment",
+	"Reassignment",
+	"Workload Balancing",
+	"Escalation",
+	"Rep Unavailable",
+	"Recycling",
+	"Conversion to Account Management",
+	"Other",
+)
+MANAGER_ROLES = ("Sales Manager", "System Manager")
+
+
+def create_handover(doc, from_user, to_user, reason, details=None, note=None) -> str:
+	"""Record a handover of ``doc`` (a Lead) and share the lead's history with the old owner."""
+	handover = frappe.get_doc(
+		{
+			"doctype": "Lead Handover",
+			"lead": doc.name,
+			"lead_name": doc.lead_name,
+			"from_user": from_user,
+			"to_user": to_user,
+			"reason": reason if reason in HANDOVER_REASONS else "Other",
+			"reason_details": details,
+			"handed_over_by": frappe.session.user,
+			"handed_over_on": now_datetime(),
+			"handover_note": note or handover_note(doc),
+		}
+	)
+	handover.insert(ignore_permissions=True)
+	if from_user and frappe.db.exists("User", from_user):
+		frappe.share.add_docshare("Lead", doc.name, from_user, read=1, flags={"ignore_share_permission": True}, notify=0)
+	return handover.name
+
+
+def move_todos(doc, from_user, to_user) -> None:
+	"""Open ToDos and follow-ups of the old owner on this lead move to the new owner."""
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": doc.name, "allocated_to": from_user, "status": "Open"},
+		pluck="name",
+	)
+	for name in todos:
+		todo = frappe.get_doc("ToDo", name)
+		todo.allocated_to = to_user
+		todo.assigned_by = frappe.session.user
+		todo.flags.ignore_permissions = True
+		todo.save()
+	if not todos:
+		assign_to.add(
+			{"assign_to": [to_user], "doctype": "Lead", "name": doc.name, "description": _("Lead handed over to you")},
+			ignore_permissions=True,
+		)
+
+
+def handover_note(doc) -> str:
+	"""The lead's state for the new owner: score, consent, last interactions, open tasks."""
+	lines = [f"<p><b>{_('Lead')}</b>: {escape_html(doc.lead_name or doc.name)} ({escape_html(doc.status or '')})</p>"]
+	if doc.get("score_band"):
+		lines.append(
+			"<p><b>{}</b>: {} ({}) &middot; {} {}/30, {} {}/20, {} {}/50</p>".format(
+				_("Score"),
+				doc.lead_score,
+				_(doc.score_band),
+				_("Behavioral"),
+				doc.behavioral_score or 0,
+				_("Demographic"),
+				doc.demographic_score or 0,
+				_("Engagement"),
+				doc.engagement_score or 0,
+			)
+		)
+	consent = doc.get("consent_status") or (_("Unsubscribed") if doc.get("unsubscribed") else None)
+	if consent:
+		lines.append(f"<p><b>{_('Consent')}</b>: {escape_html(consent)}</p>")
+	activities = frappe.get_all(
+		"Lead Activity",
+		filters={"lead": doc.name},
+		fields=["activity_type", "occurred_on"],
+		order_by="occurred_on desc",
+		limit=5,
+	)
+	if activities:
+		items = "".join(f"<li>{format_datetime(a.occurred_on)}: {_(a.activity_type)}</li>" for a in activities)
+		lines.append(f"<p><b>{_('Last interactions')}</b></p><ul>{items}</ul>")
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": doc.name, "status": "Open"},
+		fields=["description", "date"],
+		limit=10,
+	)
+	if todos:
+		items = "".join(
+			f"<li>{escape_html(frappe.utils.strip_html(t.description or '')[:140])}{' (' + str(t.date) + ')' if t.date else ''}</li>"
+			for t in todos
+		)
+		lines.append(f"<p><b>{_('Open tasks')}</b></p><ul>{items}</ul>")
+	return "".join(lines)
+
+
+def validate_handover(doc) -> None:
+	before = doc.get_doc_before_save()
+	if before and before.acknowledged and "System Manager" not in frappe.get_roles():
+		frappe.throw(
+			_("Handover {0} was acknowledged on {1} and can no longer be changed.").format(
+				doc.name, format_datetime(before.acknowledged_on)
+			),
+			title=_("Handover Locked"),
+		)
+	if doc.from_user and doc.from_user == doc.to_user:
+		frappe.throw(_("From and To are the same user; a handover needs a new owner."), title=_("Invalid Handover"))
+
+
+def refuse_delete(doc) -> None:
+	if "System Manager" not in frappe.get_roles():
+		frappe.throw(_("Handovers are kept as the lead's history and cannot be deleted."), frappe.PermissionError)
+
+
+@frappe.whitelist(methods=["POST"])
+def acknowledge(handover: str, note: str | None = None) -> None:
+	"""The new owner confirms the handover; after this the record is immutable."""
+	doc = frappe.get_doc("Lead Handover", handover)
+	if frappe.session.user != doc.to_user and not set(MANAGER_ROLES) & set(frappe.get_roles()):
+		frappe.throw(_("Only {0}, the new owner, can acknowledge this handover.").format(doc.to_user), frappe.PermissionError)
+	if doc.acknowledged:
+		frappe.throw(_("This handover is already acknowledged."), title=_("Already Acknowledged"))
+	if note is not None:
+		doc.handover_note = note
+	doc.acknowledged = 1
+	doc.acknowledged_by = frappe.session.user
+	doc.acknowledged_on = now_datetime()
+	doc.save(ignore_permissions=True)
+
+
+def permission_query(user: str | None = None) -> str | None:
+	"""Reps see handovers to or from them; managers see all."""
+	user = user or frappe.session.user
+	if user == "Administrator" or set(MANAGER_ROLES) & set(frappe.get_roles(user)):
+		return None
+	u = frappe.db.escape(user)
+	return f"(`tabLead Handover`.to_user = {u} or `tabLead Handover`.from_user = {u})"
+
+
+def has_permission(doc, ptype=None, user=None) -> bool:
+	user = user or frappe.session.user
+	if user == "Administrator" or set(MANAGER_ROLES) & set(frappe.get_roles(user)):
+		return True
+	return user in (doc.to_user, doc.from_user)

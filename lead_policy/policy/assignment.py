@@ -1,0 +1,136 @@
+"""Who gets a lead: rules by territory, band and source; within a rule, the least loaded rep.
+
+Load is the rep's open leads weighted by band (a Hot lead weighs more than a Cold one). Reps who
+are away, disabled or at their capacity are skipped; equal loads go to whoever was assigned least
+recently, so equal reps alternate (round robin). Every decision carries its reason.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DEFAULT_BAND_WEIGHTS = {"Hot": 3.0, "Warm": 2.0, "Cold": 1.0}
+_NEVER = datetime.min
+
+
+@dataclass(frozen=True)
+class RuleRep:
+	user: str
+	capacity: int = 0  # open leads at most; 0 = no cap
+	away: bool = False
+
+
+@dataclass(frozen=True)
+class AssignmentRule:
+	name: str
+	priority: int = 0  # higher runs first, as in Frappe's Assignment Rule
+	territory: str | None = None  # covers its whole subtree
+	bands: frozenset[str] = frozenset()  # empty = any band
+	sources: frozenset[str] = frozenset()  # empty = any source
+	reps: tuple[RuleRep, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+	territory_ancestors: frozenset[str]  # the lead's territory and every parent of it
+	band: str | None
+	source: str | None
+
+
+@dataclass(frozen=True)
+class RepState:
+	"""What the database says about a rep right now."""
+
+	open_by_band: Mapping[str, int] = field(default_factory=dict)
+	last_assigned: datetime | None = None
+	enabled: bool = True
+	on_leave: bool = False
+
+	@property
+	def open_count(self) -> int:
+		return sum(self.open_by_band.values())
+
+
+@dataclass(frozen=True)
+class Candidate:
+	user: str
+	load: float
+	open_count: int
+	capacity: int
+	skipped: str | None  # why the rep could not take the lead, or None
+
+
+@dataclass(frozen=True)
+class Decision:
+	user: str | None
+	rule: str | None
+	reason: str
+	candidates: tuple[Candidate, ...] = ()
+	fallback: bool = False
+
+
+def rule_matches(rule: AssignmentRule, lead: LeadFacts) -> bool:
+	if rule.territory and rule.territory not in lead.territory_ancestors:
+		return False
+	if rule.bands and lead.band not in rule.bands:
+		return False
+	if rule.sources and lead.source not in rule.sources:
+		return False
+	return True
+
+
+def load_of(state: RepState, weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS) -> float:
+	return sum(count * weights.get(band or "", 1.0) for band, count in state.open_by_band.items())
+
+
+def _candidates(rule: AssignmentRule, states: Mapping[str, RepState], weights) -> list[Candidate]:
+	out = []
+	for rep in rule.reps:
+		state = states.get(rep.user, RepState())
+		skipped = None
+		if not state.enabled:
+			skipped = "disabled user"
+		elif rep.away:
+			skipped = "away"
+		elif state.on_leave:
+			skipped = "on leave"
+		elif rep.capacity and state.open_count >= rep.capacity:
+			skipped = f"at capacity ({state.open_count}/{rep.capacity})"
+		out.append(Candidate(rep.user, load_of(state, weights), state.open_count, rep.capacity, skipped))
+	return out
+
+
+def decide(
+	lead: LeadFacts,
+	rules: Iterable[AssignmentRule],
+	states: Mapping[str, RepState],
+	fallback: str | None = None,
+	weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS,
+) -> Decision:
+	"""Pick the owner of one lead. Deterministic: the same inputs give the same rep."""
+	ordered = sorted(rules, key=lambda r: (-r.priority, r.name))
+	tried = []
+	for rule in ordered:
+		if not rule_matches(rule, lead):
+			continue
+		candidates = _candidates(rule, states, weights)
+		eligible = [c for c in candidates if not c.skipped]
+		if not eligible:
+			tried.append(f"{rule.name}: " + "; ".join(f"{c.user} {c.skipped}" for c in candidates) if candidates else f"{rule.name}: no reps")
+			continue
+		best = min(eligible, key=lambda c: (c.load, states.get(c.user, RepState()).last_assigned or _NEVER, c.user))
+		loads = ", ".join(
+			f"{c.user} load {c.load:g} ({c.open_count} open{f'/{c.capacity}' if c.capacity else ''}){' - ' + c.skipped if c.skipped else ''}"
+			for c in candidates
+		)
+		ties = [c for c in eligible if c.load == best.load]
+		why = "lowest workload" if len(ties) == 1 else "lowest workload, tie broken by longest wait since last lead"
+		reason = f"Rule {rule.name} matched. Candidates: {loads}. Chose {best.user}: {why}."
+		return Decision(best.user, rule.name, reason, tuple(candidates))
+	if tried:
+		why = "No rep available under the matching rules (" + " | ".join(tried) + ")."
+	else:
+		why = "No assignment rule matches this lead."
+	if fallback:
+		return Decision(fallback, None, f"{why} Sent to the fallback owner {fallback}.", fallback=True)
+	return Decision(None, None, f"{why} No fallback owner is set.", fallback=True)

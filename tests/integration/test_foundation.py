@@ -1,0 +1,109 @@
+"""Foundation: the app is installed, its fields are on Lead, settings refuse bad values."""
+
+import frappe
+import pytest
+from frappe.utils import add_days, today
+
+from lead_policy.setup.fields import get_custom_fields
+from lead_policy.setup.install import apply_custom_fields
+
+from .helpers import make_lead, set_settings
+
+
+def test_app_is_installed_with_erpnext():
+	apps = frappe.get_installed_apps()
+	assert "lead_policy" in apps
+	assert apps.index("erpnext") < apps.index("lead_policy")
+
+
+def test_custom_fields_exist_on_lead_with_columns():
+	meta = frappe.get_meta("Lead")
+	columns = set(frappe.db.get_table_columns("Lead"))
+	for doctype, fields in get_custom_fields().items():
+		for f in fields:
+			assert frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": f["fieldname"]}), f["fieldname"]
+			assert meta.has_field(f["fieldname"]), f["fieldname"]
+			if f["fieldtype"] not in frappe.model.no_value_fields and f["fieldtype"] != "Table":
+				assert f["fieldname"] in columns, f["fieldname"]
+
+
+def test_applying_fields_again_changes_nothing():
+	"""What every migrate does: the second run must not touch the records the first one wrote."""
+	apply_custom_fields()
+	before = frappe.get_all("Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name")
+	apply_custom_fields()
+	after = frappe.get_all("Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name")
+	assert before == after
+	assert len(after) == sum(len(f) for f in get_custom_fields().values())
+
+
+def test_settings_have_policy_defaults():
+	s = frappe.get_single("Lead Policy Settings")
+	assert (s.target_conversion_rate, s.target_retention_rate, s.target_roi) == (40, 90, 2)
+	assert (s.hot_min_score, s.warm_min_score) == (80, 50)
+	assert s.effective_date
+
+
+@pytest.mark.parametrize(
+	"values,label",
+	[
+		({"target_conversion_rate": 140}, "Target Lead Conversion Rate"),
+		({"target_retention_rate": -5}, "Target Customer Retention"),
+		({"target_roi": 0}, "Target ROI"),
+		({"warm_min_score": 85, "hot_min_score": 80}, "Hot From Score"),
+	],
+)
+def test_settings_refuse_bad_values_naming_the_field(values, label):
+	with pytest.raises(frappe.ValidationError) as err:
+		set_settings(**values)
+	assert label in str(err.value)
+
+
+def test_review_date_must_follow_effective_date():
+	with pytest.raises(frappe.ValidationError) as err:
+		set_settings(effective_date=today(), next_review_date=add_days(today(), -1))
+	assert "Next Review Date" in str(err.value)
+	assert "after the Effective Date" in str(err.value)
+
+
+def test_review_date_defaults_to_one_year_after_effective_date():
+	s = set_settings(effective_date="2026-03-01", next_review_date=None)
+	assert str(s.next_review_date) == "2027-03-01"
+
+
+def test_sales_user_can_read_but_not_edit_settings():
+	user = _user_with_roles("lp-sales-user@example.com", ["Sales User"])
+	frappe.set_user(user)
+	assert frappe.has_permission("Lead Policy Settings", "read")
+	assert not frappe.has_permission("Lead Policy Settings", "write")
+	frappe.set_user("Administrator")
+	manager = _user_with_roles("lp-sales-manager@example.com", ["Sales Manager"])
+	frappe.set_user(manager)
+	assert frappe.has_permission("Lead Policy Settings", "write")
+
+
+def test_erpnext_lead_still_converts_with_app_installed():
+	from erpnext.crm.doctype.lead.lead import make_customer, make_opportunity
+
+	lead = make_lead(company_name="Convert Co")
+	assert frappe.db.exists("Dynamic Link", {"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"})
+	customer = make_customer(lead.name)
+	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
+	customer.territory = frappe.db.get_value("Territory", {"is_group": 0})
+	customer.insert()
+	assert customer.lead_name == lead.name
+	opportunity = make_opportunity(lead.name)
+	opportunity.insert()
+	assert opportunity.party_name == lead.name
+	with pytest.raises(frappe.DuplicateEntryError):
+		make_lead(email_id=lead.email_id)
+
+
+def _user_with_roles(email, roles):
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0})
+		user.insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	user.set("roles", [])
+	user.add_roles(*roles)
+	return email

@@ -1,0 +1,125 @@
+from collections import Counter
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lead_policy.policy.assignment import (
+	AssignmentRule,
+	LeadFacts,
+	RepState,
+	RuleRep,
+	decide,
+	rule_matches,
+)
+
+INDIA = LeadFacts(frozenset({"All Territories", "India", "North India"}), "Hot", "Website")
+
+
+def test_parent_territory_rule_covers_child_territories():
+	assert rule_matches(AssignmentRule("r", territory="India"), INDIA)
+	assert not rule_matches(AssignmentRule("r", territory="Europe"), INDIA)
+	assert rule_matches(AssignmentRule("r"), INDIA)
+
+
+def test_band_and_source_filters():
+	assert rule_matches(AssignmentRule("r", bands=frozenset({"Hot"})), INDIA)
+	assert not rule_matches(AssignmentRule("r", bands=frozenset({"Cold", "Warm"})), INDIA)
+	assert not rule_matches(AssignmentRule("r", sources=frozenset({"Cold Calling"})), INDIA)
+
+
+def test_hot_leads_go_to_senior_rule_first_by_priority():
+	senior = AssignmentRule("Senior", priority=10, bands=frozenset({"Hot"}), reps=(RuleRep("senior@x"),))
+	everyone = AssignmentRule("All", priority=0, reps=(RuleRep("junior@x"),))
+	d = decide(INDIA, [everyone, senior], {})
+	assert (d.user, d.rule) == ("senior@x", "Senior")
+	cold = LeadFacts(INDIA.territory_ancestors, "Cold", None)
+	assert decide(cold, [everyone, senior], {}).user == "junior@x"
+
+
+def test_least_loaded_rep_wins_with_band_weights():
+	rule = AssignmentRule("r", reps=(RuleRep("a"), RuleRep("b")))
+	states = {"a": RepState({"Hot": 2}), "b": RepState({"Cold": 5})}  # a: 6, b: 5
+	d = decide(INDIA, [rule], states)
+	assert d.user == "b"
+	assert "a load 6" in d.reason and "b load 5" in d.reason
+
+
+def test_capacity_unavailable_and_disabled_reps_are_skipped():
+	rule = AssignmentRule("r", reps=(RuleRep("full", capacity=2), RuleRep("away", away=True), RuleRep("off"), RuleRep("leave"), RuleRep("ok")))
+	states = {
+		"full": RepState({"Cold": 2}),
+		"off": RepState(enabled=False),
+		"leave": RepState(on_leave=True),
+		"ok": RepState({"Hot": 10}),
+	}
+	d = decide(INDIA, [rule], states)
+	assert d.user == "ok"
+	skipped = {c.user: c.skipped for c in d.candidates}
+	assert skipped == {"full": "at capacity (2/2)", "away": "away", "off": "disabled user", "leave": "on leave", "ok": None}
+
+
+def test_no_rep_available_goes_to_fallback_with_reason():
+	rule = AssignmentRule("r", reps=(RuleRep("a", capacity=1),))
+	d = decide(INDIA, [rule], {"a": RepState({"Hot": 1})}, fallback="queue@x")
+	assert (d.user, d.fallback) == ("queue@x", True)
+	assert "at capacity" in d.reason and "fallback" in d.reason
+	nobody = decide(INDIA, [], {}, fallback=None)
+	assert nobody.user is None and "No assignment rule matches" in nobody.reason
+
+
+def test_full_rule_falls_through_to_next_rule():
+	first = AssignmentRule("First", priority=5, reps=(RuleRep("a", capacity=1),))
+	second = AssignmentRule("Second", priority=1, reps=(RuleRep("b"),))
+	d = decide(INDIA, [first, second], {"a": RepState({"Cold": 1})})
+	assert (d.user, d.rule) == ("b", "Second")
+
+
+def test_equal_reps_tie_break_by_longest_wait():
+	rule = AssignmentRule("r", reps=(RuleRep("a"), RuleRep("b")))
+	now = datetime(2026, 11, 23)
+	states = {"a": RepState(last_assigned=now), "b": RepState(last_assigned=now - timedelta(hours=1))}
+	assert decide(INDIA, [rule], states).user == "b"
+
+
+def simulate(reps, bands, capacities=None):
+	"""Assign leads one after another, updating state the way the database would."""
+	capacities = capacities or {}
+	rule = AssignmentRule("r", reps=tuple(RuleRep(r, capacities.get(r, 0)) for r in reps))
+	open_by = {r: Counter() for r in reps}
+	last = {}
+	clock = datetime(2026, 1, 1)
+	chosen = []
+	for i, band in enumerate(bands):
+		states = {r: RepState(dict(open_by[r]), last.get(r)) for r in reps}
+		d = decide(LeadFacts(frozenset(), band, None), [rule], states, fallback="fallback")
+		chosen.append(d.user)
+		if d.user in open_by:
+			open_by[d.user][band] += 1
+			last[d.user] = clock + timedelta(seconds=i)
+	return chosen
+
+
+@settings(max_examples=200)
+@given(n_reps=st.integers(1, 6), n_leads=st.integers(0, 80))
+def test_equal_reps_get_counts_within_one(n_reps, n_leads):
+	reps = [f"rep{i}" for i in range(n_reps)]
+	counts = Counter(simulate(reps, ["Cold"] * n_leads))
+	values = [counts.get(r, 0) for r in reps]
+	assert max(values) - min(values) <= 1
+
+
+@settings(max_examples=200)
+@given(bands=st.lists(st.sampled_from(["Hot", "Warm", "Cold"]), max_size=60), cap=st.integers(1, 10))
+def test_capacity_is_never_exceeded(bands, cap):
+	reps = ["a", "b", "c"]
+	chosen = simulate(reps, bands, {r: cap for r in reps})
+	counts = Counter(chosen)
+	assert all(counts[r] <= cap for r in reps)
+	assert counts["fallback"] == max(0, len(bands) - 3 * cap)
+
+
+@given(bands=st.lists(st.sampled_from(["Hot", "Warm", "Cold"]), max_size=40))
+def test_decisions_are_deterministic(bands):
+	reps = ["a", "b", "c"]
+	assert simulate(reps, bands) == simulate(reps, bands)
