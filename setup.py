@@ -1,6 +1,10 @@
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
-from lead_policy import __version__
+# read the version without importing the package (its modules import frappe)
+__version__ = re.search(r'__version__ = "([^"]+)"', (Path(__file__).parent / "lead_policy/__init__.py").read_text())[1]
 
 setup(
 	name="lead_policy",

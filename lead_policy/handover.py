@@ -5,6 +5,8 @@ from frappe import _
 from frappe.desk.form import assign_to
 from frappe.utils import escape_html, format_datetime, now_datetime
 
+from lead_policy.permissions import is_manager
+
 HANDOVER_REASONS = (
 	"New Assignment",
 	"Reassignment",
@@ -15,7 +17,6 @@ HANDOVER_REASONS = (
 	"Conversion to Account Management",
 	"Other",
 )
-MANAGER_ROLES = ("Sales Manager", "System Manager")
 
 
 def create_handover(doc, from_user, to_user, reason, details=None, note=None) -> str:
@@ -127,7 +128,7 @@ def refuse_delete(doc) -> None:
 def acknowledge(handover: str, note: str | None = None) -> None:
 	"""The new owner confirms the handover; after this the record is immutable."""
 	doc = frappe.get_doc("Lead Handover", handover)
-	if frappe.session.user != doc.to_user and not set(MANAGER_ROLES) & set(frappe.get_roles()):
+	if frappe.session.user != doc.to_user and not is_manager():
 		frappe.throw(_("Only {0}, the new owner, can acknowledge this handover.").format(doc.to_user), frappe.PermissionError)
 	if doc.acknowledged:
 		frappe.throw(_("This handover is already acknowledged."), title=_("Already Acknowledged"))
@@ -142,7 +143,7 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 def permission_query(user: str | None = None) -> str | None:
 	"""Reps see handovers to or from them; managers see all."""
 	user = user or frappe.session.user
-	if user == "Administrator" or set(MANAGER_ROLES) & set(frappe.get_roles(user)):
+	if is_manager(user):
 		return None
 	u = frappe.db.escape(user)
 	return f"(`tabLead Handover`.to_user = {u} or `tabLead Handover`.from_user = {u})"
@@ -150,6 +151,6 @@ def permission_query(user: str | None = None) -> str | None:
 
 def has_permission(doc, ptype=None, user=None) -> bool:
 	user = user or frappe.session.user
-	if user == "Administrator" or set(MANAGER_ROLES) & set(frappe.get_roles(user)):
+	if is_manager(user):
 		return True
 	return user in (doc.to_user, doc.from_user)

@@ -10,6 +10,7 @@ from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
 
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.bands import band_for
+from lead_policy.permissions import require_manager
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:scoring_rules"
@@ -252,10 +253,10 @@ def write_score_logs(entries: list[dict]) -> None:
 			e["lead"],
 			now,
 			(e.get("reason") or "")[:140],
-			e.get("old_score"),
-			e.get("new_score"),
-			e.get("old_band"),
-			e.get("new_band"),
+			e.get("old_score") or 0,
+			e.get("new_score") or 0,
+			e.get("old_band") or "",
+			e.get("new_band") or "",
 			user,
 			user,
 			user,
@@ -370,7 +371,7 @@ def _insert_breakdown(children, now) -> None:
 @frappe.whitelist()
 def override_score(lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None) -> dict:
 	"""A Sales Manager fixes a lead's score by hand, with a reason kept in its history."""
-	frappe.only_for(("Sales Manager", "System Manager"))
+	require_manager()
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
 	if score in (None, ""):

@@ -50,6 +50,7 @@ OPERATORS = (
 	"not in",
 	"contains",
 	"not contains",
+	"contains any",
 	"starts with",
 	"ends with",
 	"is set",
@@ -236,6 +237,8 @@ def field_condition_holds(lead: Mapping, fieldname: str, operator: str, value) -
 		return _text(value) in _text(actual)
 	if operator == "not contains":
 		return _text(value) not in _text(actual)
+	if operator == "contains any":
+		return any(item in _text(actual) for item in _items(value))
 	if operator == "starts with":
 		return _text(actual).startswith(_text(value))
 	if operator == "ends with":

@@ -10,7 +10,7 @@ DEFAULT_SCORING_RULES = [
 	{"rule_name": "Attended a webinar", "category": "Behavioral", "points": 10, "condition_type": "Activity", "activity": "Webinar", "min_count": 1},
 	{"rule_name": "Submitted a form", "category": "Behavioral", "points": 5, "condition_type": "Activity", "activity": "Form Submission", "min_count": 1},
 	# Demographic 0-20: fit with the ideal customer profile
-	{"rule_name": "Decision-maker title", "category": "Demographic", "points": 8, "condition_type": "Expression", "expression": "any(t in (doc.job_title or '').lower() for t in ('director', 'head', 'chief', 'vp', 'owner', 'founder', 'manager'))"},
+	{"rule_name": "Decision-maker title", "category": "Demographic", "points": 8, "condition_type": "Field", "field": "job_title", "operator": "contains any", "value": "director, head, chief, vp, vice president, owner, founder, manager"},
 	{"rule_name": "Company of 51+ employees", "category": "Demographic", "points": 6, "condition_type": "Field", "field": "no_of_employees", "operator": ">=", "value": "51"},
 	{"rule_name": "Industry known", "category": "Demographic", "points": 3, "condition_type": "Field", "field": "industry", "operator": "is set"},
 	{"rule_name": "Organisation named", "category": "Demographic", "points": 3, "condition_type": "Field", "field": "company_name", "operator": "is set"},

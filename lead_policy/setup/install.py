@@ -13,14 +13,22 @@ def after_install():
 
 def after_migrate():
 	apply_custom_fields()
+	make_default_records()  # no-op once done; completes an install that was interrupted
 
 
 def before_uninstall():
 	remove_custom_fields()
 
 
+# Indexes on ERPNext tables that the app's queries need (workload counts, scans by owner).
+INDEXES = {"Lead": [("lead_policy_owner_status", ["lead_owner", "status"])]}
+
+
 def apply_custom_fields():
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+	for doctype, indexes in INDEXES.items():
+		for name, columns in indexes:
+			frappe.db.add_index(doctype, columns, name)
 
 
 def remove_custom_fields():
@@ -36,19 +44,27 @@ def remove_custom_fields():
 			frappe.db.sql_ddl(
 				"alter table `tab{}` {}".format(doctype, ", ".join(f"drop column `{n}`" for n in drop))
 			)
+		for name, _columns in INDEXES.get(doctype, []):
+			if frappe.db.has_index(f"tab{doctype}", name):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
 		frappe.clear_cache(doctype=doctype)
 
 
 def make_default_records():
-	"""Settings defaults and the handbook's starting scoring rules, once."""
-	settings = frappe.get_single("Lead Policy Settings")
-	if not settings.effective_date:
-		settings.effective_date = frappe.utils.today()
-	settings.flags.ignore_permissions = True
-	settings.save()
+	"""Settings defaults and the handbook's starting scoring rules, once per site.
 
+	A flag on the settings remembers it was done, so rules an admin deleted stay deleted.
+	"""
 	from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 
+	settings = frappe.get_single("Lead Policy Settings")
+	if settings.defaults_installed:
+		return
 	for rule in DEFAULT_SCORING_RULES:
 		if not frappe.db.exists("Lead Scoring Rule", rule["rule_name"]):
 			frappe.get_doc({"doctype": "Lead Scoring Rule", **rule}).insert(ignore_permissions=True)
+	if not settings.effective_date:
+		settings.effective_date = frappe.utils.today()
+	settings.defaults_installed = 1
+	settings.flags.ignore_permissions = True
+	settings.save()
