@@ -13,6 +13,7 @@ import json
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
+from frappe.query_builder.functions import Count
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate
 
 from lead_policy.policy import assignment as policy
@@ -121,7 +122,7 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 	lead = frappe.qb.DocType("Lead")
 	counts = (
 		frappe.qb.from_(lead)
-		.select(lead.lead_owner, lead.score_band, frappe.qb.functions.Count("*").as_("n"))
+		.select(lead.lead_owner, lead.score_band, Count("*").as_("n"))
 		.where(lead.lead_owner.isin(users) & lead.status.notin(CLOSED_STATUSES))
 		.groupby(lead.lead_owner, lead.score_band)
 		.run(as_dict=True)
@@ -178,12 +179,30 @@ def _on_leave(users: list[str]) -> set[str]:
 def on_lead_insert(doc) -> None:
 	if not area_enabled("assignment") or doc.flags.lead_policy_skip_assignment:
 		return
-	if doc.lead_owner:
-		# a person chose the owner when creating the lead: respect it, make it visible and logged
-		_add_todo(doc, doc.lead_owner, _("Lead assigned to you on creation"))
-		_log(doc, doc.lead_owner, None, "Manual", None, _("Owner chosen by {0} when the lead was created.").format(frappe.session.user), [])
+	creator = frappe.session.user
+	owner = doc.lead_owner
+	# ERPNext defaults lead_owner to the creating user, so an owner equal to the creator is a
+	# choice only when the creator is one of the reps (a self-sourced lead stays with its finder).
+	chosen = owner and owner not in ("Administrator", "Guest") and (owner != creator or _is_rep(creator))
+	if not chosen:
+		if owner:
+			frappe.db.set_value("Lead", doc.name, "lead_owner", None, update_modified=False)
+			doc.lead_owner = None
+		assign(doc)
 		return
-	assign(doc)
+	why = (
+		_("Self-sourced: {0} created the lead and keeps it.").format(creator)
+		if owner == creator
+		else _("Owner chosen by {0} when the lead was created.").format(creator)
+	)
+	frappe.db.set_value("Lead", doc.name, {"assignment_reason": why, "assigned_on": now_datetime()}, update_modified=False)
+	doc.assignment_reason = why
+	_add_todo(doc, owner, why)
+	_log(doc, owner, None, "Manual", None, why, [])
+
+
+def _is_rep(user: str) -> bool:
+	return any(rep.user == user for rule in get_rules() for rep in rule.reps)
 
 
 def assign(doc, handover_reason: str | None = None, handover_details: str | None = None) -> policy.Decision:

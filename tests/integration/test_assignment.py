@@ -1,0 +1,187 @@
+"""Assignment and handover on a real site: owner, ToDo and reason stay consistent."""
+
+import json
+
+import frappe
+import pytest
+
+from lead_policy.assignment import RULES_CACHE_KEY, reassign
+from lead_policy.handover import acknowledge
+
+from .helpers import make_lead, set_settings
+from .test_foundation import _user_with_roles
+
+
+def territory(name, parent="All Territories", is_group=0):
+	if not frappe.db.exists("Territory", name):
+		frappe.get_doc({"doctype": "Territory", "territory_name": name, "parent_territory": parent, "is_group": is_group}).insert()
+	return name
+
+
+def rule(name, reps, priority=0, **kw):
+	doc = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": name, "priority": priority, **kw})
+	for r in reps:
+		doc.append("reps", r if isinstance(r, dict) else {"user": r})
+	return doc.insert()
+
+
+@pytest.fixture
+def reps():
+	frappe.db.delete("Lead Assignment Rule")
+	frappe.db.delete("Lead Assignment Rule Rep")
+	frappe.db.delete("Lead Scoring Rule")  # scores stay 0 (Cold) unless a test adds rules
+	frappe.cache.delete_value(RULES_CACHE_KEY)
+	frappe.cache.delete_value("lead_policy:scoring_rules")
+	users = [_user_with_roles(f"lp-rep{i}@example.com", ["Sales User"]) for i in range(1, 5)]
+	manager = _user_with_roles("lp-sales-manager@example.com", ["Sales Manager"])
+	set_settings(fallback_owner=manager)
+	return users
+
+
+def test_new_lead_gets_owner_todo_and_reason(reps):
+	rule("Everyone", reps[:2])
+	lead = make_lead()
+	lead.reload()
+	assert lead.lead_owner in reps[:2]
+	todos = frappe.get_all("ToDo", filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"}, pluck="allocated_to")
+	assert todos == [lead.lead_owner]
+	assert lead.lead_owner in json.loads(lead._assign)
+	assert "Rule Everyone matched" in lead.assignment_reason
+	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
+	assert log.assignment_type == "Automatic" and log.assigned_to == lead.lead_owner
+	assert {c["user"] for c in json.loads(log.candidates)} == set(reps[:2])
+
+
+def test_equal_reps_alternate(reps):
+	rule("Everyone", reps[:2])
+	owners = [make_lead().lead_owner for _ in range(4)]
+	assert sorted(owners) == sorted([reps[0], reps[0], reps[1], reps[1]])
+	assert owners[0] != owners[1]
+
+
+def test_capacity_is_respected(reps):
+	rule("Capped", [{"user": reps[0], "capacity": 1}, {"user": reps[1], "capacity": 2}])
+	owners = [make_lead().lead_owner for _ in range(4)]
+	assert owners.count(reps[0]) == 1
+	assert owners.count(reps[1]) == 2
+	assert owners[3] == "lp-sales-manager@example.com"  # the fallback, once everyone is full
+
+
+def test_unavailable_reps_are_skipped(reps):
+	frappe.db.set_value("User", reps[1], "enabled", 0)
+	rule("Team", [{"user": reps[0], "away": 1}, reps[1], reps[2]])
+	lead = make_lead()
+	assert lead.lead_owner == reps[2]
+	assert "away" in lead.assignment_reason and "disabled user" in lead.assignment_reason
+
+
+def test_no_match_goes_to_fallback_and_managers_are_told(reps):
+	territory("LP Mars")
+	rule("Mars only", reps[:1], territory="LP Mars")
+	lead = make_lead()
+	assert lead.lead_owner == "lp-sales-manager@example.com"
+	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
+	assert log.assignment_type == "Fallback"
+	assert "No assignment rule matches" in log.reason
+	assert frappe.db.exists("Notification Log", {"for_user": "lp-sales-manager@example.com", "document_name": lead.name})
+
+
+def test_nobody_available_and_no_fallback_is_logged_not_silent(reps):
+	set_settings(fallback_owner=None)
+	lead = make_lead()
+	assert not lead.lead_owner
+	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
+	assert log.assignment_type == "Unassigned"
+	assert "No fallback owner" in frappe.db.get_value("Lead", lead.name, "assignment_reason")
+
+
+def test_parent_territory_rule_covers_child(reps):
+	territory("LP India", is_group=1)
+	territory("LP North India", parent="LP India")
+	rule("India", reps[:1], territory="LP India")
+	rule("Rest", reps[1:2])
+	assert make_lead(territory="LP North India").lead_owner == reps[0]
+
+
+def test_hot_leads_go_to_senior_reps(reps):
+	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Has company", "category": "Engagement", "points": 50, "condition_type": "Field", "field": "company_name", "operator": "is set"}).insert()
+	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Job", "category": "Behavioral", "points": 30, "condition_type": "Field", "field": "job_title", "operator": "is set"}).insert()
+	rule("Senior", reps[:1], priority=10, for_hot=1)
+	rule("Juniors", reps[1:3])
+	hot = make_lead(company_name="Big Co", job_title="CEO")
+	assert hot.score_band == "Hot" and hot.lead_owner == reps[0]
+	assert make_lead().lead_owner in reps[1:3]
+
+
+def test_owner_given_at_creation_is_respected_and_logged(reps):
+	rule("Everyone", reps[:2])
+	lead = make_lead(lead_owner=reps[3])
+	assert lead.lead_owner == reps[3]
+	assert frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name}).assignment_type == "Manual"
+	assert frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": reps[3], "status": "Open"})
+
+
+def test_reassign_creates_handover_moves_todos_and_locks_after_ack(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	first = lead.lead_owner
+	name = reassign(lead.name, reps[2], "Rep Unavailable", details="On holiday for two weeks")
+	lead.reload()
+	assert lead.lead_owner == reps[2]
+	handover = frappe.get_doc("Lead Handover", name)
+	assert (handover.from_user, handover.to_user, handover.reason) == (first, reps[2], "Rep Unavailable")
+	assert "Score" in handover.handover_note
+	assert not frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": first, "status": "Open"})
+	assert frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": reps[2], "status": "Open"})
+	assert frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead.name, "user": first, "read": 1})
+
+	frappe.set_user(reps[1])
+	with pytest.raises(frappe.PermissionError):
+		acknowledge(name)
+	frappe.set_user(reps[2])
+	acknowledge(name, note="Got it, calling Monday")
+	frappe.set_user(reps[3])
+	assert not frappe.has_permission("Lead Handover", "read", doc=frappe.get_doc("Lead Handover", name))
+	frappe.set_user("lp-sales-manager@example.com")
+	handover = frappe.get_doc("Lead Handover", name)
+	handover.reason_details = "rewrite history"
+	with pytest.raises(frappe.ValidationError):
+		handover.save()
+
+
+def test_owner_changed_on_the_form_is_documented(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	lead.lead_owner = reps[1]
+	lead.save()
+	handover = frappe.get_last_doc("Lead Handover", filters={"lead": lead.name})
+	assert (handover.from_user, handover.to_user, handover.reason) == (reps[0], reps[1], "Reassignment")
+
+
+def test_reassign_refuses_bad_input(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	with pytest.raises(frappe.ValidationError):
+		reassign(lead.name, "nobody@example.com", "Reassignment")
+	with pytest.raises(frappe.ValidationError):
+		reassign(lead.name, reps[1], "Because")
+
+
+def test_band_change_reassigns_when_enabled(reps):
+	set_settings(reassign_on_change=1)
+	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Company", "category": "Engagement", "points": 50, "condition_type": "Field", "field": "company_name", "operator": "is set"}).insert()
+	rule("Warm desk", reps[:1], priority=10, for_warm=1)
+	rule("Cold desk", reps[1:2], for_cold=1)
+	lead = make_lead()
+	assert lead.lead_owner == reps[1]
+	lead.company_name = "Now Interested Ltd"
+	lead.save()
+	lead.reload()
+	assert lead.score_band == "Warm" and lead.lead_owner == reps[0]
+	assert frappe.db.exists("Lead Handover", {"lead": lead.name, "from_user": reps[1], "to_user": reps[0]})
+
+
+def test_invalid_rule_is_refused(reps):
+	with pytest.raises(frappe.ValidationError) as err:
+		rule("Dupes", [reps[0], reps[0]])
+	assert "listed twice" in str(err.value)
