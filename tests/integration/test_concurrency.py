@@ -1,0 +1,99 @@
+"""Many leads arriving at once from several processes: caps and fairness still hold.
+
+This test commits (other processes must see the rule), so it cleans up everything it made.
+"""
+
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+
+import frappe
+
+from lead_policy.assignment import RULES_CACHE_KEY
+
+from .conftest import SITES_PATH
+from .test_foundation import _user_with_roles
+
+DOMAIN = "lp-concurrency.example.com"
+WORKER = textwrap.dedent(
+	"""
+	import sys, frappe
+	site, worker, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	frappe.init(site=site, sites_path=".")
+	frappe.connect()
+	frappe.flags.in_test = True
+	frappe.set_user("Administrator")
+	for i in range(n):
+		frappe.get_doc({"doctype": "Lead", "first_name": f"W{worker}", "last_name": f"L{i}",
+			"email_id": f"w{worker}-{i}@%s"}).insert()
+		frappe.db.commit()
+	"""
+	% DOMAIN
+)
+
+
+def _cleanup(users):
+	leads = frappe.get_all("Lead", filters={"email_id": ("like", f"%@{DOMAIN}")}, pluck="name")
+	if leads:
+		for doctype, field in (
+			("ToDo", "reference_name"),
+			("Lead Assignment Log", "lead"),
+			("Lead Score Log", "lead"),
+			("Lead Handover", "lead"),
+			("Notification Log", "document_name"),
+		):
+			frappe.db.delete(doctype, {field: ("in", leads)})
+		contacts = frappe.get_all("Dynamic Link", filters={"link_doctype": "Lead", "link_name": ("in", leads), "parenttype": "Contact"}, pluck="parent")
+		for c in set(contacts):
+			frappe.delete_doc("Contact", c, force=True, ignore_permissions=True)
+		frappe.db.delete("Lead", {"name": ("in", leads)})
+	frappe.db.delete("Lead Assignment Rule", {"name": "LP Concurrency"})
+	frappe.db.delete("Lead Assignment Rule Rep", {"parent": "LP Concurrency"})
+	frappe.db.delete("Lead Rep Workload", {"name": ("in", users)})
+	frappe.db.commit()
+	frappe.cache.delete_value(RULES_CACHE_KEY)
+
+
+def test_parallel_inserts_respect_caps_and_fairness():
+	users = [_user_with_roles(f"lp-cc{i}@example.com", ["Sales User"]) for i in range(3)]
+	fallback = _user_with_roles("lp-cc-fallback@example.com", ["Sales Manager"])
+	settings = frappe.get_single("Lead Policy Settings")
+	old_fallback, old_enabled = settings.fallback_owner, settings.enable_assignment
+	_cleanup(users)
+	try:
+		# other assignment rules would compete for these leads: park them for the duration
+		others = frappe.get_all("Lead Assignment Rule", filters={"enabled": 1}, pluck="name")
+		frappe.db.set_value("Lead Assignment Rule", {"name": ("in", others or [""])}, "enabled", 0)
+		rule = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": "LP Concurrency", "priority": 100})
+		for u in users:
+			rule.append("reps", {"user": u, "capacity": 4})
+		rule.insert()
+		settings.fallback_owner = fallback
+		settings.enable_assignment = 1
+		settings.save()
+		frappe.db.commit()
+		frappe.cache.delete_value(RULES_CACHE_KEY)
+
+		procs = [
+			subprocess.Popen([sys.executable, "-c", WORKER, frappe.local.site, str(w), "4"], cwd=SITES_PATH, stderr=subprocess.PIPE, text=True)
+			for w in range(4)
+		]
+		errors = [p.communicate(timeout=600)[1] for p in procs]
+		assert all(p.returncode == 0 for p in procs), "\n".join(e[-1500:] for e in errors)
+
+		owners = Counter(frappe.get_all("Lead", filters={"email_id": ("like", f"%@{DOMAIN}")}, pluck="lead_owner"))
+		assert sum(owners.values()) == 16
+		assert [owners[u] for u in users] == [4, 4, 4]  # every cap reached, none exceeded
+		assert owners[fallback] == 4  # the overflow is not dropped: it goes to the fallback owner
+		todos = frappe.get_all("ToDo", filters={"reference_type": "Lead", "description": ("like", "%"), "status": "Open", "allocated_to": ("in", users)}, fields=["reference_name"])
+		assert len({t.reference_name for t in todos if t.reference_name}) >= 12
+		frappe.db.set_value("Lead Assignment Rule", {"name": ("in", others or [""])}, "enabled", 1)
+	finally:
+		frappe.db.rollback()
+		settings = frappe.get_single("Lead Policy Settings")
+		settings.fallback_owner, settings.enable_assignment = old_fallback, old_enabled
+		settings.save()
+		if "others" in locals() and others:
+			frappe.db.set_value("Lead Assignment Rule", {"name": ("in", others)}, "enabled", 1)
+		_cleanup(users)
