@@ -6,6 +6,9 @@ frappe.ui.form.on("Lead", {
 		if (frappe.user.has_role(["Sales Manager", "System Manager"])) {
 			frm.add_custom_button(__("Override Score"), () => lead_policy.override_score(frm), __("Lead Policy"));
 		}
+		if (frm.perm[0] && frm.perm[0].write) {
+			frm.add_custom_button(__("Reassign"), () => lead_policy.reassign(frm), __("Lead Policy"));
+		}
 	},
 });
 
@@ -59,6 +62,31 @@ lead_policy.override_score = function (frm) {
 					d.hide();
 					frm.reload_doc();
 				});
+		},
+	});
+	d.show();
+};
+
+lead_policy.reassign = function (frm) {
+	const d = new frappe.ui.Dialog({
+		title: __("Reassign Lead"),
+		fields: [
+			{ fieldname: "to_user", fieldtype: "Link", options: "User", label: __("New Owner"), reqd: 1,
+				get_query: () => ({ filters: { enabled: 1, user_type: "System User" } }) },
+			{ fieldname: "reason", fieldtype: "Select", label: __("Reason"), reqd: 1,
+				options: ["Reassignment", "Workload Balancing", "Escalation", "Rep Unavailable", "Recycling",
+					"Conversion to Account Management", "Other"].join("\n"), default: "Reassignment" },
+			{ fieldname: "details", fieldtype: "Small Text", label: __("Reason Details") },
+			{ fieldname: "note", fieldtype: "Text Editor", label: __("Handover Note"),
+				description: __("Leave empty to fill it from the lead's score, interactions, tasks and consent.") },
+		],
+		primary_action_label: __("Reassign"),
+		primary_action(values) {
+			frappe.call({ method: "lead_policy.assignment.reassign", args: { lead: frm.doc.name, ...values } }).then((r) => {
+				d.hide();
+				frm.reload_doc();
+				if (r.message) frappe.show_alert({ message: __("Handover {0} created", [r.message]), indicator: "green" });
+			});
 		},
 	});
 	d.show();

@@ -1,0 +1,13 @@
+frappe.ui.form.on("Lead Handover", {
+	refresh(frm) {
+		if (frm.is_new() || frm.doc.acknowledged) return;
+		const can_ack = frappe.session.user === frm.doc.to_user || frappe.user.has_role(["Sales Manager", "System Manager"]);
+		if (can_ack) {
+			frm.add_custom_button(__("Acknowledge"), () =>
+				frappe
+					.call("lead_policy.handover.acknowledge", { handover: frm.doc.name, note: frm.doc.handover_note })
+					.then(() => frm.reload_doc())
+			).addClass("btn-primary");
+		}
+	},
+});
