@@ -1,0 +1,123 @@
+"""Scale: rescoring throughput and per-lead insert cost at growing table sizes, with query plans.
+
+Synthetic leads are bulk-inserted (they stand for history, not for the insert path being timed),
+measured, then deleted again.
+"""
+
+import random
+import time
+
+import frappe
+from frappe.utils import add_days, now_datetime
+
+from benchmarks import lead_insert
+from benchmarks.common import neutralise_network, summary_ms, table, timer, write_report
+
+PREFIX = "LP-BENCH-"
+BANDS = ["Hot", "Warm", "Cold"]
+
+
+def fill(target: int, seed: int = 11) -> None:
+	"""Bring the synthetic lead count up to ``target`` with bulk inserts."""
+	have = frappe.db.count("Lead", {"name": ("like", f"{PREFIX}%")})
+	rng = random.Random(seed + have)
+	now = now_datetime()
+	fields = ["name", "lead_name", "first_name", "email_id", "status", "company_name", "job_title", "no_of_employees", "lead_owner", "score_band", "lead_score", "creation", "modified", "owner", "modified_by", "naming_series"]
+	owners = lead_insert.REPS
+	batch = []
+	for i in range(have, target):
+		created = add_days(now, -rng.randrange(540))
+		batch.append(
+			(
+				f"{PREFIX}{i:07d}", f"Synthetic {i}", f"Synthetic {i}", f"synthetic{i}@lp-bench.example.com", "Lead",
+				rng.choice(["Acme", "Globex", "", "Initech"]), rng.choice(["Director", "Analyst", ""]),
+				rng.choice(["1-10", "51-200", "1000+"]), rng.choice(owners), rng.choice(BANDS), rng.randrange(100),
+				created, created, "Administrator", "Administrator", "CRM-LEAD-.YYYY.-",
+			)
+		)
+		if len(batch) >= 5000:
+			frappe.db.bulk_insert("Lead", fields, batch)
+			frappe.db.commit()
+			batch = []
+	if batch:
+		frappe.db.bulk_insert("Lead", fields, batch)
+		frappe.db.commit()
+
+
+def clear() -> None:
+	names = frappe.get_all("Lead", filters={"name": ("like", f"{PREFIX}%")}, pluck="name")
+	for i in range(0, len(names), 5000):
+		chunk = names[i : i + 5000]
+		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", chunk)})
+		frappe.db.delete("Lead Score Log", {"lead": ("in", chunk)})
+		frappe.db.delete("Lead", {"name": ("in", chunk)})
+		frappe.db.commit()
+
+
+def explain(sql: str, values=()) -> list[str]:
+	return [f"{r.get('table')}: type={r.get('type')} key={r.get('key')} rows={r.get('rows')}" for r in frappe.db.sql("explain " + sql, values, as_dict=True)]
+
+
+def plans() -> dict:
+	return {
+		"rescore chunk (name > last, open)": explain(
+			"select name from `tabLead` where name > %s and status not in ('Converted', 'Do Not Contact') order by name asc limit 500",
+			("",),
+		),
+		"workload (open leads by owner and band)": explain(
+			"select lead_owner, score_band, count(*) from `tabLead` where lead_owner in %s and status not in ('Converted', 'Do Not Contact') group by lead_owner, score_band",
+			(tuple(lead_insert.REPS),),
+		),
+		"activities of a chunk": explain(
+			"select lead, activity_type, occurred_on from `tabLead Activity` where lead in %s", (("x", "y"),)
+		),
+	}
+
+
+def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
+	from lead_policy.scheduler.rescore import rescore_open_leads
+
+	neutralise_network()
+	frappe.set_user("Administrator")
+	lead_insert.setup()
+	settings = frappe.get_single("Lead Policy Settings")
+	before = {"enable_assignment": settings.enable_assignment}
+	results = []
+	try:
+		for size in sizes:
+			print(f"filling to {size} synthetic leads...")
+			fill(size)
+			total = frappe.db.count("Lead")
+			lead_insert.configure(lead_insert.SCENARIOS["lead_policy, full policy"])
+			samples = []
+			rng = random.Random(size)
+			for i in range(inserts):
+				with timer(samples):
+					frappe.get_doc(lead_insert.lead_values(i, rng)).insert()
+			frappe.db.rollback()
+			start = time.perf_counter()
+			out = rescore_open_leads(reason="benchmark")
+			elapsed = time.perf_counter() - start
+			results.append(
+				{
+					"table_size": total,
+					"insert": summary_ms(samples),
+					"rescore_leads": out["rescored"],
+					"rescore_seconds": round(elapsed, 1),
+					"rescore_leads_per_s": round(out["rescored"] / elapsed, 0) if elapsed else 0,
+					"rescore_failed": out["failed"],
+				}
+			)
+			print(results[-1])
+		query_plans = plans()
+	finally:
+		frappe.db.rollback()
+		clear()
+		lead_insert.teardown(before)
+	rows = [[r["table_size"], r["insert"]["p50_ms"], r["insert"]["p95_ms"], r["rescore_leads"], r["rescore_seconds"], r["rescore_leads_per_s"]] for r in results]
+	md = "## Scale: full-policy insert and rescoring as the Lead table grows\n\n" + table(
+		["leads in table", "insert p50 ms", "insert p95 ms", "leads rescored", "rescore s", "rescore leads/s"], rows
+	)
+	md += "\nQuery plans (EXPLAIN):\n\n" + "".join(f"- {k}: {'; '.join(v)}\n" for k, v in query_plans.items())
+	write_report("scale", {"results": results, "plans": query_plans}, md)
+	return md

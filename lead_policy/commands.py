@@ -1,0 +1,65 @@
+"""Bench commands: `bench --site SITE lead-policy demo` and `bench --site SITE lead-policy bench ...`."""
+
+import os
+import sys
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.group("lead-policy")
+def lead_policy():
+	"""Lead handling policy: demo data and benchmarks."""
+
+
+def _connect(context):
+	import frappe
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	return frappe
+
+
+@lead_policy.command("bench")
+@click.argument("which", type=click.Choice(["insert", "scale", "all"]), default="insert")
+@click.option("--leads", default=200, help="Leads per scenario and round (insert benchmark)")
+@click.option("--rounds", default=3, help="Rounds of interleaved scenarios (insert benchmark)")
+@click.option("--sizes", default="10000,100000", help="Table sizes for the scale benchmark")
+@pass_context
+def bench(context, which, leads, rounds, sizes):
+	"""Measure the app against ERPNext without it, in the same run; writes benchmarks/results/."""
+	frappe = _connect(context)
+	# benchmarks/ sits next to the package in the app's folder
+	sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+	try:
+		from benchmarks import lead_insert, scale
+
+		if which in ("insert", "all"):
+			click.echo(lead_insert.run(leads=leads, rounds=rounds))
+		if which in ("scale", "all"):
+			click.echo(scale.run(sizes=tuple(int(s) for s in sizes.split(","))))
+	finally:
+		frappe.destroy()
+
+
+@lead_policy.command("demo")
+@click.option("--leads", default=2000, help="How many leads to create")
+@click.option("--seed", default=42, help="Random seed: the same seed gives the same data")
+@click.option("--clear", is_flag=True, help="Remove what the demo created, and nothing else")
+@pass_context
+def demo(context, leads, seed, clear):
+	"""Fill the site with a realistic sales organisation run through the policy."""
+	frappe = _connect(context)
+	try:
+		from lead_policy.demo import clear_demo, make_demo
+
+		if clear:
+			click.echo(clear_demo())
+		else:
+			click.echo(make_demo(leads=leads, seed=seed))
+	finally:
+		frappe.destroy()
+
+
+commands = [lead_policy]
