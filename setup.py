@@ -4,7 +4,9 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 # read the version without importing the package (its modules import frappe)
-__version__ = re.search(r'__version__ = "([^"]+)"', (Path(__file__).parent / "lead_policy/__init__.py").read_text())[1]
+__version__ = re.search(
+	r'__version__ = "([^"]+)"', (Path(__file__).parent / "lead_policy/__init__.py").read_text()
+)[1]
 
 setup(
 	name="lead_policy",

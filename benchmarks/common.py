@@ -54,7 +54,14 @@ def timer(store: list):
 def ensure_reps():
 	for email in REPS:
 		if not frappe.db.exists("User", email):
-			user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0})
+			user = frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": email.split("@")[0],
+					"send_welcome_email": 0,
+				}
+			)
 			user.insert(ignore_permissions=True)
 			user.add_roles("Sales User")
 	frappe.db.commit()

@@ -8,7 +8,16 @@ import random
 
 import frappe
 
-from benchmarks.common import DOMAIN, REPS, ensure_reps, neutralise_network, summary_ms, table, timer, write_report
+from benchmarks.common import (
+	DOMAIN,
+	REPS,
+	ensure_reps,
+	neutralise_network,
+	summary_ms,
+	table,
+	timer,
+	write_report,
+)
 
 FRAPPE_RULE = "LP Bench Round Robin"
 APP_RULE = "LP Bench Rule"
@@ -35,7 +44,8 @@ def setup():
 				"disabled": 1,
 				"users": [{"user": u} for u in REPS],
 				"assignment_days": [
-					{"day": d} for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+					{"day": d}
+					for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 				],
 			}
 		)

@@ -22,17 +22,46 @@ def fill(target: int, seed: int = 11) -> None:
 	have = frappe.db.count("Lead", {"name": ("like", f"{PREFIX}%")})
 	rng = random.Random(seed + have)
 	now = now_datetime()
-	fields = ["name", "lead_name", "first_name", "email_id", "status", "company_name", "job_title", "no_of_employees", "lead_owner", "score_band", "lead_score", "creation", "modified", "owner", "modified_by", "naming_series"]
+	fields = [
+		"name",
+		"lead_name",
+		"first_name",
+		"email_id",
+		"status",
+		"company_name",
+		"job_title",
+		"no_of_employees",
+		"lead_owner",
+		"score_band",
+		"lead_score",
+		"creation",
+		"modified",
+		"owner",
+		"modified_by",
+		"naming_series",
+	]
 	owners = lead_insert.REPS
 	batch = []
 	for i in range(have, target):
 		created = add_days(now, -rng.randrange(540))
 		batch.append(
 			(
-				f"{PREFIX}{i:07d}", f"Synthetic {i}", f"Synthetic {i}", f"synthetic{i}@lp-bench.example.com", "Lead",
-				rng.choice(["Acme", "Globex", "", "Initech"]), rng.choice(["Director", "Analyst", ""]),
-				rng.choice(["1-10", "51-200", "1000+"]), rng.choice(owners), rng.choice(BANDS), rng.randrange(100),
-				created, created, "Administrator", "Administrator", "CRM-LEAD-.YYYY.-",
+				f"{PREFIX}{i:07d}",
+				f"Synthetic {i}",
+				f"Synthetic {i}",
+				f"synthetic{i}@lp-bench.example.com",
+				"Lead",
+				rng.choice(["Acme", "Globex", "", "Initech"]),
+				rng.choice(["Director", "Analyst", ""]),
+				rng.choice(["1-10", "51-200", "1000+"]),
+				rng.choice(owners),
+				rng.choice(BANDS),
+				rng.randrange(100),
+				created,
+				created,
+				"Administrator",
+				"Administrator",
+				"CRM-LEAD-.YYYY.-",
 			)
 		)
 		if len(batch) >= 5000:
@@ -55,7 +84,10 @@ def clear() -> None:
 
 
 def explain(sql: str, values=()) -> list[str]:
-	return [f"{r.get('table')}: type={r.get('type')} key={r.get('key')} rows={r.get('rows')}" for r in frappe.db.sql("explain " + sql, values, as_dict=True)]
+	return [
+		f"{r.get('table')}: type={r.get('type')} key={r.get('key')} rows={r.get('rows')}"
+		for r in frappe.db.sql("explain " + sql, values, as_dict=True)
+	]
 
 
 def plans() -> dict:
@@ -114,9 +146,27 @@ def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
 		frappe.db.rollback()
 		clear()
 		lead_insert.teardown(before)
-	rows = [[r["table_size"], r["insert"]["p50_ms"], r["insert"]["p95_ms"], r["rescore_leads"], r["rescore_seconds"], r["rescore_leads_per_s"]] for r in results]
+	rows = [
+		[
+			r["table_size"],
+			r["insert"]["p50_ms"],
+			r["insert"]["p95_ms"],
+			r["rescore_leads"],
+			r["rescore_seconds"],
+			r["rescore_leads_per_s"],
+		]
+		for r in results
+	]
 	md = "## Scale: full-policy insert and rescoring as the Lead table grows\n\n" + table(
-		["leads in table", "insert p50 ms", "insert p95 ms", "leads rescored", "rescore s", "rescore leads/s"], rows
+		[
+			"leads in table",
+			"insert p50 ms",
+			"insert p95 ms",
+			"leads rescored",
+			"rescore s",
+			"rescore leads/s",
+		],
+		rows,
 	)
 	md += "\nQuery plans (EXPLAIN):\n\n" + "".join(f"- {k}: {'; '.join(v)}\n" for k, v in query_plans.items())
 	write_report("scale", {"results": results, "plans": query_plans}, md)

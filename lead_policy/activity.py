@@ -38,7 +38,11 @@ def record(lead: str, activity_type: str, occurred_on=None, reference=None, sour
 
 
 def _linked_leads(doc, link_table: str, doctype_field="link_doctype", name_field="link_name") -> set[str]:
-	return {row.get(name_field) for row in doc.get(link_table) or [] if row.get(doctype_field) == "Lead" and row.get(name_field)}
+	return {
+		row.get(name_field)
+		for row in doc.get(link_table) or []
+		if row.get(doctype_field) == "Lead" and row.get(name_field)
+	}
 
 
 def on_communication_insert(doc, method=None):
@@ -73,7 +77,12 @@ def on_communication_update(doc, method=None):
 	for lead in sorted(leads):
 		if frappe.db.exists("Lead", lead) and not frappe.db.exists(
 			"Lead Activity",
-			{"lead": lead, "activity_type": "Email Opened", "reference_doctype": "Communication", "reference_name": doc.name},
+			{
+				"lead": lead,
+				"activity_type": "Email Opened",
+				"reference_doctype": "Communication",
+				"reference_name": doc.name,
+			},
 		):
 			record(lead, "Email Opened", doc.read_by_recipient_on, ("Communication", doc.name))
 

@@ -33,10 +33,16 @@ def validate_rule(doc) -> None:
 	seen = set()
 	for row in doc.reps:
 		if row.user in seen:
-			problems.append(Problem("reps", "{user} is listed twice; keep one row per rep.", {"user": row.user}))
+			problems.append(
+				Problem("reps", "{user} is listed twice; keep one row per rep.", {"user": row.user})
+			)
 		seen.add(row.user)
 		if cint(row.capacity) < 0:
-			problems.append(Problem("reps", "Capacity of {user} cannot be negative; use 0 for no cap.", {"user": row.user}))
+			problems.append(
+				Problem(
+					"reps", "Capacity of {user} cannot be negative; use 0 for no cap.", {"user": row.user}
+				)
+			)
 	if not doc.reps:
 		problems.append(Problem("reps", "Add at least one sales rep to the rule."))
 	throw_problems(doc, problems, _("Invalid Assignment Rule"))
@@ -45,7 +51,11 @@ def validate_rule(doc) -> None:
 
 
 def ensure_workload_rows(users) -> None:
-	existing = set(frappe.get_all("Lead Rep Workload", filters={"name": ("in", list(users))}, pluck="name")) if users else set()
+	existing = (
+		set(frappe.get_all("Lead Rep Workload", filters={"name": ("in", list(users))}, pluck="name"))
+		if users
+		else set()
+	)
 	for user in sorted(set(users) - existing):
 		frappe.get_doc({"doctype": "Lead Rep Workload", "user": user}).db_insert()
 
@@ -60,21 +70,29 @@ def _load_rules() -> list[policy.AssignmentRule]:
 		filters={"enabled": 1},
 		fields=["name", "priority", "territory", "source", "for_hot", "for_warm", "for_cold"],
 	)
-	reps = frappe.get_all(
-		"Lead Assignment Rule Rep",
-		filters={"parenttype": "Lead Assignment Rule", "parent": ("in", [r.name for r in rules])},
-		fields=["parent", "user", "capacity", "away"],
-		order_by="idx asc",
-	) if rules else []
+	reps = (
+		frappe.get_all(
+			"Lead Assignment Rule Rep",
+			filters={"parenttype": "Lead Assignment Rule", "parent": ("in", [r.name for r in rules])},
+			fields=["parent", "user", "capacity", "away"],
+			order_by="idx asc",
+		)
+		if rules
+		else []
+	)
 	by_rule: dict[str, list] = {}
 	for rep in reps:
-		by_rule.setdefault(rep.parent, []).append(policy.RuleRep(rep.user, cint(rep.capacity), bool(rep.away)))
+		by_rule.setdefault(rep.parent, []).append(
+			policy.RuleRep(rep.user, cint(rep.capacity), bool(rep.away))
+		)
 	return [
 		policy.AssignmentRule(
 			name=r.name,
 			priority=cint(r.priority),
 			territory=r.territory,
-			bands=frozenset(b for b, on in (("Hot", r.for_hot), ("Warm", r.for_warm), ("Cold", r.for_cold)) if on),
+			bands=frozenset(
+				b for b, on in (("Hot", r.for_hot), ("Warm", r.for_warm), ("Cold", r.for_cold)) if on
+			),
 			sources=frozenset([r.source]) if r.source else frozenset(),
 			reps=tuple(by_rule.get(r.name, ())),
 		)
@@ -96,13 +114,19 @@ def territory_ancestors(territory: str | None) -> frozenset[str]:
 	if not bounds:
 		return frozenset([territory])
 	t = frappe.qb.DocType("Territory")
-	names = frappe.qb.from_(t).select(t.name).where((t.lft <= bounds[0]) & (t.rgt >= bounds[1])).run(pluck=True)
+	names = (
+		frappe.qb.from_(t).select(t.name).where((t.lft <= bounds[0]) & (t.rgt >= bounds[1])).run(pluck=True)
+	)
 	return frozenset(names)
 
 
 def band_weights() -> dict[str, float]:
 	s = get_settings()
-	return {"Hot": flt(s.hot_weight) or 3.0, "Warm": flt(s.warm_weight) or 2.0, "Cold": flt(s.cold_weight) or 1.0}
+	return {
+		"Hot": flt(s.hot_weight) or 3.0,
+		"Warm": flt(s.warm_weight) or 2.0,
+		"Cold": flt(s.cold_weight) or 1.0,
+	}
 
 
 def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState]:
@@ -114,9 +138,17 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 	w = frappe.qb.DocType("Lead Rep Workload")
 	snapshot = {
 		r.name: r
-		for r in frappe.qb.from_(w).select(w.name, w.assignments, w.assigned_weight).where(w.name.isin(users)).run(as_dict=True)
+		for r in frappe.qb.from_(w)
+		.select(w.name, w.assignments, w.assigned_weight)
+		.where(w.name.isin(users))
+		.run(as_dict=True)
 	}
-	query = frappe.qb.from_(w).select(w.name, w.assignments, w.assigned_weight, w.last_assigned_on).where(w.name.isin(users)).orderby(w.name)
+	query = (
+		frappe.qb.from_(w)
+		.select(w.name, w.assignments, w.assigned_weight, w.last_assigned_on)
+		.where(w.name.isin(users))
+		.orderby(w.name)
+	)
 	latest = {r.name: r for r in (query.for_update() if lock else query).run(as_dict=True)}
 
 	lead = frappe.qb.DocType("Lead")
@@ -152,7 +184,9 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 
 def _on_leave(users: list[str]) -> set[str]:
 	"""Reps with approved leave today, when HRMS is installed."""
-	if not frappe.db.exists("DocType", "Leave Application") or not frappe.db.has_column("Employee", "user_id"):
+	if not frappe.db.exists("DocType", "Leave Application") or not frappe.db.has_column(
+		"Employee", "user_id"
+	):
 		return set()
 	today = nowdate()
 	la = frappe.qb.DocType("Leave Application")
@@ -195,7 +229,9 @@ def on_lead_insert(doc) -> None:
 		if owner == creator
 		else _("Owner chosen by {0} when the lead was created.").format(creator)
 	)
-	frappe.db.set_value("Lead", doc.name, {"assignment_reason": why, "assigned_on": now_datetime()}, update_modified=False)
+	frappe.db.set_value(
+		"Lead", doc.name, {"assignment_reason": why, "assigned_on": now_datetime()}, update_modified=False
+	)
 	doc.assignment_reason = why
 	_add_todo(doc, owner, why)
 	_log(doc, owner, None, "Manual", None, why, [])
@@ -218,7 +254,13 @@ def assign(doc, handover_reason: str | None = None, handover_details: str | None
 	if decision.user and decision.user == previous:
 		return decision
 	if decision.user:
-		set_owner(doc, decision.user, decision.reason, handover_reason=handover_reason, handover_details=handover_details)
+		set_owner(
+			doc,
+			decision.user,
+			decision.reason,
+			handover_reason=handover_reason,
+			handover_details=handover_details,
+		)
 		_bump_workload(decision.user, band_weights().get(doc.score_band or "", 1.0))
 	else:
 		frappe.db.set_value("Lead", doc.name, "assignment_reason", decision.reason, update_modified=False)
@@ -237,18 +279,25 @@ def set_owner(doc, user: str, reason: str, handover_reason=None, handover_detail
 	previous = doc.lead_owner
 	now = now_datetime()
 	frappe.db.set_value(
-		"Lead", doc.name, {"lead_owner": user, "assignment_reason": reason[:1000], "assigned_on": now}, update_modified=False
+		"Lead",
+		doc.name,
+		{"lead_owner": user, "assignment_reason": reason[:1000], "assigned_on": now},
+		update_modified=False,
 	)
 	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
 	if previous and previous != user:
 		move_todos(doc, previous, user)
-		create_handover(doc, previous, user, handover_reason or "Reassignment", handover_details or reason, note)
+		create_handover(
+			doc, previous, user, handover_reason or "Reassignment", handover_details or reason, note
+		)
 	else:
 		_add_todo(doc, user, reason)
 
 
 def _add_todo(doc, user: str, description: str) -> None:
-	if frappe.db.exists("ToDo", {"reference_type": "Lead", "reference_name": doc.name, "allocated_to": user, "status": "Open"}):
+	if frappe.db.exists(
+		"ToDo", {"reference_type": "Lead", "reference_name": doc.name, "allocated_to": user, "status": "Open"}
+	):
 		return
 	assign_to.add(
 		{
@@ -287,7 +336,16 @@ def _log(doc, user, previous, kind, rule, reason, candidates) -> None:
 			"assigned_on": now_datetime(),
 			"reason": reason,
 			"candidates": json.dumps(
-				[{"user": c.user, "load": c.load, "open": c.open_count, "capacity": c.capacity, "skipped": c.skipped} for c in candidates]
+				[
+					{
+						"user": c.user,
+						"load": c.load,
+						"open": c.open_count,
+						"capacity": c.capacity,
+						"skipped": c.skipped,
+					}
+					for c in candidates
+				]
 			)
 			if candidates
 			else None,
@@ -301,11 +359,19 @@ def _tell_managers(doc, decision) -> None:
 	managers = set(
 		frappe.get_all(
 			"Has Role",
-			filters={"role": "Sales Manager", "parenttype": "User", "parent": ("not in", ("Administrator", "Guest"))},
+			filters={
+				"role": "Sales Manager",
+				"parenttype": "User",
+				"parent": ("not in", ("Administrator", "Guest")),
+			},
 			pluck="parent",
 		)
 	)
-	managers = set(frappe.get_all("User", filters={"name": ("in", list(managers)), "enabled": 1}, pluck="name")) if managers else set()
+	managers = (
+		set(frappe.get_all("User", filters={"name": ("in", list(managers)), "enabled": 1}, pluck="name"))
+		if managers
+		else set()
+	)
 	if decision.user:
 		managers.add(decision.user)
 	if not managers:
@@ -344,7 +410,9 @@ def on_lead_update(doc) -> None:
 		assign(
 			doc,
 			handover_reason="Reassignment",
-			handover_details=_("Reassigned automatically because the lead's {0} changed.").format(" / ".join(changed)),
+			handover_details=_("Reassigned automatically because the lead's {0} changed.").format(
+				" / ".join(changed)
+			),
 		)
 
 
@@ -354,28 +422,45 @@ def _manual_owner_change(doc, previous) -> None:
 	reason = doc.flags.lead_policy_handover_reason or "Reassignment"
 	details = doc.flags.lead_policy_handover_details or _("Owner changed by {0}.").format(frappe.session.user)
 	if doc.lead_owner:
-		frappe.db.set_value("Lead", doc.name, {"assignment_reason": details[:1000], "assigned_on": now_datetime()}, update_modified=False)
+		frappe.db.set_value(
+			"Lead",
+			doc.name,
+			{"assignment_reason": details[:1000], "assigned_on": now_datetime()},
+			update_modified=False,
+		)
 		if previous:
 			move_todos(doc, previous, doc.lead_owner)
-			create_handover(doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note)
+			create_handover(
+				doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note
+			)
 		else:
 			_add_todo(doc, doc.lead_owner, details)
 	_log(doc, doc.lead_owner, previous, "Manual", None, details, [])
 
 
 @frappe.whitelist(methods=["POST"])
-def reassign(lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None) -> str:
+def reassign(
+	lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None
+) -> str:
 	"""The Lead form's Reassign action: change the owner with a documented handover."""
 	from lead_policy.handover import HANDOVER_REASONS
 
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
 	if not frappe.db.get_value("User", {"name": to_user, "enabled": 1}):
-		frappe.throw(_("{0} is not an active user; pick another owner.").format(frappe.bold(to_user)), title=_("Invalid Owner"))
+		frappe.throw(
+			_("{0} is not an active user; pick another owner.").format(frappe.bold(to_user)),
+			title=_("Invalid Owner"),
+		)
 	if reason not in HANDOVER_REASONS:
-		frappe.throw(_("Reason must be one of {0}.").format(", ".join(_(r) for r in HANDOVER_REASONS)), title=_("Invalid Reason"))
+		frappe.throw(
+			_("Reason must be one of {0}.").format(", ".join(_(r) for r in HANDOVER_REASONS)),
+			title=_("Invalid Reason"),
+		)
 	if to_user == doc.lead_owner:
-		frappe.throw(_("{0} already owns this lead.").format(frappe.bold(to_user)), title=_("Nothing to Reassign"))
+		frappe.throw(
+			_("{0} already owns this lead.").format(frappe.bold(to_user)), title=_("Nothing to Reassign")
+		)
 	doc.lead_owner = to_user
 	doc.flags.lead_policy_handover_reason = reason
 	doc.flags.lead_policy_handover_details = details or _("Reassigned by {0}.").format(frappe.session.user)

@@ -34,14 +34,83 @@ REPS = [  # (user, capacity, senior)
 	(f"farid@{DOMAIN}", 80, False),
 ]
 MANAGER = f"maria.manager@{DOMAIN}"
-SOURCES = [f"{MARK} Webinar", f"{MARK} Trade Show", f"{MARK} Partner", f"{MARK} Website", f"{MARK} Purchased List"]
+SOURCES = [
+	f"{MARK} Webinar",
+	f"{MARK} Trade Show",
+	f"{MARK} Partner",
+	f"{MARK} Website",
+	f"{MARK} Purchased List",
+]
 CAMPAIGNS = [f"{MARK} Spring Launch", f"{MARK} Autumn Webinar Series", f"{MARK} Partner Push"]
-FIRST = ["Aarav", "Sofia", "Liam", "Mia", "Noah", "Zara", "Lucas", "Ines", "Omar", "Yuki", "Ethan", "Priya", "Jonas", "Chen", "Amara"]
-LAST = ["Sharma", "Muller", "Smith", "Garcia", "Okafor", "Tanaka", "Rossi", "Khan", "Novak", "Silva", "Brown", "Lee"]
-COMPANIES = ["Northwind", "Globex", "Initech", "Umbrella", "Stark Tools", "Wayne Freight", "Acme", "Hooli", "Vandelay", "Soylent", "Cyberdyne", "Tyrell"]
-TITLES = ["CEO", "Head of Operations", "Procurement Manager", "Analyst", "Director of IT", "Intern", "VP Sales", "Engineer", "Student", "Owner"]
+FIRST = [
+	"Aarav",
+	"Sofia",
+	"Liam",
+	"Mia",
+	"Noah",
+	"Zara",
+	"Lucas",
+	"Ines",
+	"Omar",
+	"Yuki",
+	"Ethan",
+	"Priya",
+	"Jonas",
+	"Chen",
+	"Amara",
+]
+LAST = [
+	"Sharma",
+	"Muller",
+	"Smith",
+	"Garcia",
+	"Okafor",
+	"Tanaka",
+	"Rossi",
+	"Khan",
+	"Novak",
+	"Silva",
+	"Brown",
+	"Lee",
+]
+COMPANIES = [
+	"Northwind",
+	"Globex",
+	"Initech",
+	"Umbrella",
+	"Stark Tools",
+	"Wayne Freight",
+	"Acme",
+	"Hooli",
+	"Vandelay",
+	"Soylent",
+	"Cyberdyne",
+	"Tyrell",
+]
+TITLES = [
+	"CEO",
+	"Head of Operations",
+	"Procurement Manager",
+	"Analyst",
+	"Director of IT",
+	"Intern",
+	"VP Sales",
+	"Engineer",
+	"Student",
+	"Owner",
+]
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1000+"]
-ACTIVITIES = ["Web Visit", "Download", "Webinar", "Email Opened", "Email Clicked", "Email Received", "Call", "Meeting", "Social Interaction"]
+ACTIVITIES = [
+	"Web Visit",
+	"Download",
+	"Webinar",
+	"Email Opened",
+	"Email Clicked",
+	"Email Received",
+	"Call",
+	"Meeting",
+	"Social Interaction",
+]
 
 
 def is_present() -> bool:
@@ -51,7 +120,9 @@ def is_present() -> bool:
 def make_demo(leads: int = 2000, seed: int = 42) -> str:
 	if is_present():
 		frappe.throw(
-			_("The demo data is already on this site. Run `lead-policy demo --clear` first to make it again."),
+			_(
+				"The demo data is already on this site. Run `lead-policy demo --clear` first to make it again."
+			),
 			title=_("Demo Already Present"),
 		)
 	rng = random.Random(seed)
@@ -62,7 +133,15 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 	territories = [t for t, _p, group in TERRITORIES if not group]
 	industries = frappe.get_all("Industry Type", pluck="name", limit=15) or [None]
 	now = now_datetime()
-	counts = {"leads": 0, "activities": 0, "converted": 0, "rejected": 0, "handovers": 0, "invalid": 0, "duplicates": 0}
+	counts = {
+		"leads": 0,
+		"activities": 0,
+		"converted": 0,
+		"rejected": 0,
+		"handovers": 0,
+		"invalid": 0,
+		"duplicates": 0,
+	}
 	for i in range(leads):
 		first, last = rng.choice(FIRST), rng.choice(LAST)
 		company = rng.choice(COMPANIES) + ("" if rng.random() < 0.7 else f" {rng.randrange(99)}")
@@ -120,16 +199,32 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 def _masters() -> None:
 	for name, parent, group in TERRITORIES:
 		if not frappe.db.exists("Territory", name):
-			frappe.get_doc({"doctype": "Territory", "territory_name": name, "parent_territory": parent, "is_group": group}).insert()
+			frappe.get_doc(
+				{
+					"doctype": "Territory",
+					"territory_name": name,
+					"parent_territory": parent,
+					"is_group": group,
+				}
+			).insert()
 	for name in SOURCES:
 		if not frappe.db.exists("Lead Source", name):
 			frappe.get_doc({"doctype": "Lead Source", "source_name": name}).insert()
 	for name in CAMPAIGNS:
 		if not frappe.db.exists("Campaign", name):
-			frappe.get_doc({"doctype": "Campaign", "campaign_name": name, "description": "Lead Policy demo campaign"}).insert()
+			frappe.get_doc(
+				{"doctype": "Campaign", "campaign_name": name, "description": "Lead Policy demo campaign"}
+			).insert()
 	for email, _cap, _senior in [*REPS, (MANAGER, 0, True)]:
 		if not frappe.db.exists("User", email):
-			user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0].split(".")[0].title(), "send_welcome_email": 0})
+			user = frappe.get_doc(
+				{
+					"doctype": "User",
+					"email": email,
+					"first_name": email.split("@")[0].split(".")[0].title(),
+					"send_welcome_email": 0,
+				}
+			)
 			user.insert(ignore_permissions=True)
 			user.add_roles("Sales Manager" if email == MANAGER else "Sales User")
 	rules = [
@@ -141,7 +236,15 @@ def _masters() -> None:
 	for name, priority, territory, bands, reps in rules:
 		if frappe.db.exists("Lead Assignment Rule", name):
 			continue
-		rule = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": name, "priority": priority, "territory": territory, **bands})
+		rule = frappe.get_doc(
+			{
+				"doctype": "Lead Assignment Rule",
+				"rule_name": name,
+				"priority": priority,
+				"territory": territory,
+				**bands,
+			}
+		)
 		for user, capacity, _s in reps:
 			rule.append("reps", {"user": user, "capacity": capacity})
 		rule.insert()
@@ -158,7 +261,19 @@ def _capture(values: dict, received) -> str:
 	except ImportError:
 		intake = None
 	if intake and hasattr(intake, "capture"):
-		payload = {**values, "received_at": received, "consent": [{"channel": "Email", "purpose": "Sales Contact", "status": "Granted", "lawful_basis": "Consent", "source": "Import"}]}
+		payload = {
+			**values,
+			"received_at": received,
+			"consent": [
+				{
+					"channel": "Email",
+					"purpose": "Sales Contact",
+					"status": "Granted",
+					"lawful_basis": "Consent",
+					"source": "Import",
+				}
+			],
+		}
 		result = intake.capture(payload, channel="Import")
 		name = getattr(result, "lead", None) or (result.get("lead") if isinstance(result, dict) else result)
 	else:
@@ -188,7 +303,12 @@ def _reassign(lead: str, rng) -> None:
 
 	owner = frappe.db.get_value("Lead", lead, "lead_owner")
 	choices = [r[0] for r in REPS if r[0] != owner]
-	reassign(lead, rng.choice(choices), rng.choice(["Workload Balancing", "Rep Unavailable", "Escalation"]), details=MARK)
+	reassign(
+		lead,
+		rng.choice(choices),
+		rng.choice(["Workload Balancing", "Rep Unavailable", "Escalation"]),
+		details=MARK,
+	)
 
 
 def clear_demo() -> str:
@@ -200,7 +320,11 @@ def clear_demo() -> str:
 		customers = frappe.get_all("Customer", filters={"lead_name": ("in", chunk)}, pluck="name")
 		for c in customers:
 			frappe.delete_doc("Customer", c, force=True, ignore_permissions=True)
-		contacts = frappe.get_all("Dynamic Link", filters={"link_doctype": "Lead", "link_name": ("in", chunk), "parenttype": "Contact"}, pluck="parent")
+		contacts = frappe.get_all(
+			"Dynamic Link",
+			filters={"link_doctype": "Lead", "link_name": ("in", chunk), "parenttype": "Contact"},
+			pluck="parent",
+		)
 		for c in set(contacts):
 			frappe.delete_doc("Contact", c, force=True, ignore_permissions=True)
 		for doctype, field in (
@@ -222,7 +346,10 @@ def clear_demo() -> str:
 		frappe.db.delete("Lead", {"name": ("in", chunk)})
 		frappe.db.commit()
 	for doctype, names in (
-		("Lead Assignment Rule", frappe.get_all("Lead Assignment Rule", filters={"name": ("like", f"{MARK}%")}, pluck="name")),
+		(
+			"Lead Assignment Rule",
+			frappe.get_all("Lead Assignment Rule", filters={"name": ("like", f"{MARK}%")}, pluck="name"),
+		),
 		("Campaign", CAMPAIGNS),
 		("Lead Source", SOURCES),
 	):
@@ -240,4 +367,6 @@ def clear_demo() -> str:
 		if frappe.db.exists("User", user):
 			frappe.delete_doc("User", user, force=True, ignore_permissions=True)
 	frappe.db.commit()
-	return _("Demo data removed: {0} leads and the demo's users, territories, sources, campaigns and rules.").format(removed["leads"])
+	return _(
+		"Demo data removed: {0} leads and the demo's users, territories, sources, campaigns and rules."
+	).format(removed["leads"])

@@ -37,7 +37,9 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 	)
 	handover.insert(ignore_permissions=True)
 	if from_user and frappe.db.exists("User", from_user):
-		frappe.share.add_docshare("Lead", doc.name, from_user, read=1, flags={"ignore_share_permission": True}, notify=0)
+		frappe.share.add_docshare(
+			"Lead", doc.name, from_user, read=1, flags={"ignore_share_permission": True}, notify=0
+		)
 	return handover.name
 
 
@@ -45,7 +47,12 @@ def move_todos(doc, from_user, to_user) -> None:
 	"""Open ToDos and follow-ups of the old owner on this lead move to the new owner."""
 	todos = frappe.get_all(
 		"ToDo",
-		filters={"reference_type": "Lead", "reference_name": doc.name, "allocated_to": from_user, "status": "Open"},
+		filters={
+			"reference_type": "Lead",
+			"reference_name": doc.name,
+			"allocated_to": from_user,
+			"status": "Open",
+		},
 		pluck="name",
 	)
 	for name in todos:
@@ -56,14 +63,21 @@ def move_todos(doc, from_user, to_user) -> None:
 		todo.save()
 	if not todos:
 		assign_to.add(
-			{"assign_to": [to_user], "doctype": "Lead", "name": doc.name, "description": _("Lead handed over to you")},
+			{
+				"assign_to": [to_user],
+				"doctype": "Lead",
+				"name": doc.name,
+				"description": _("Lead handed over to you"),
+			},
 			ignore_permissions=True,
 		)
 
 
 def handover_note(doc) -> str:
 	"""The lead's state for the new owner: score, consent, last interactions, open tasks."""
-	lines = [f"<p><b>{_('Lead')}</b>: {escape_html(doc.lead_name or doc.name)} ({escape_html(doc.status or '')})</p>"]
+	lines = [
+		f"<p><b>{_('Lead')}</b>: {escape_html(doc.lead_name or doc.name)} ({escape_html(doc.status or '')})</p>"
+	]
 	if doc.get("score_band"):
 		lines.append(
 			"<p><b>{}</b>: {} ({}) &middot; {} {}/30, {} {}/20, {} {}/50</p>".format(
@@ -89,7 +103,9 @@ def handover_note(doc) -> str:
 		limit=5,
 	)
 	if activities:
-		items = "".join(f"<li>{format_datetime(a.occurred_on)}: {_(a.activity_type)}</li>" for a in activities)
+		items = "".join(
+			f"<li>{format_datetime(a.occurred_on)}: {_(a.activity_type)}</li>" for a in activities
+		)
 		lines.append(f"<p><b>{_('Last interactions')}</b></p><ul>{items}</ul>")
 	todos = frappe.get_all(
 		"ToDo",
@@ -116,12 +132,16 @@ def validate_handover(doc) -> None:
 			title=_("Handover Locked"),
 		)
 	if doc.from_user and doc.from_user == doc.to_user:
-		frappe.throw(_("From and To are the same user; a handover needs a new owner."), title=_("Invalid Handover"))
+		frappe.throw(
+			_("From and To are the same user; a handover needs a new owner."), title=_("Invalid Handover")
+		)
 
 
 def refuse_delete(doc) -> None:
 	if "System Manager" not in frappe.get_roles():
-		frappe.throw(_("Handovers are kept as the lead's history and cannot be deleted."), frappe.PermissionError)
+		frappe.throw(
+			_("Handovers are kept as the lead's history and cannot be deleted."), frappe.PermissionError
+		)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -129,7 +149,10 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 	"""The new owner confirms the handover; after this the record is immutable."""
 	doc = frappe.get_doc("Lead Handover", handover)
 	if frappe.session.user != doc.to_user and not is_manager():
-		frappe.throw(_("Only {0}, the new owner, can acknowledge this handover.").format(doc.to_user), frappe.PermissionError)
+		frappe.throw(
+			_("Only {0}, the new owner, can acknowledge this handover.").format(doc.to_user),
+			frappe.PermissionError,
+		)
 	if doc.acknowledged:
 		frappe.throw(_("This handover is already acknowledged."), title=_("Already Acknowledged"))
 	if note is not None:

@@ -8,9 +8,9 @@ import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
 
+from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.bands import band_for
-from lead_policy.permissions import require_manager
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:scoring_rules"
@@ -127,7 +127,11 @@ def compute(lead, activities=None):
 	settings = get_settings()
 	thresholds = band_thresholds(settings)
 	if activities is None:
-		activities = _activities_of([lead.get("name")]).get(lead.get("name"), []) if _needs_activities(rules, lead) else []
+		activities = (
+			_activities_of([lead.get("name")]).get(lead.get("name"), [])
+			if _needs_activities(rules, lead)
+			else []
+		)
 	evaluator = safe_expression if any(r.condition_type == policy.EXPRESSION for r in rules) else None
 	if evaluator and hasattr(lead, "as_dict"):
 		lead_data = lead.as_dict(no_default_fields=False)
@@ -150,8 +154,10 @@ def compute(lead, activities=None):
 
 
 def _needs_activities(rules, lead) -> bool:
-	return bool(lead.get("name")) and not getattr(lead, "is_new", lambda: False)() and any(
-		r.condition_type == policy.ACTIVITY for r in rules
+	return (
+		bool(lead.get("name"))
+		and not getattr(lead, "is_new", lambda: False)()
+		and any(r.condition_type == policy.ACTIVITY for r in rules)
 	)
 
 
@@ -235,7 +241,9 @@ def log_score_change(doc, reason: str | None = None) -> None:
 				"new_score": new_score,
 				"old_band": old_band,
 				"new_band": new_band,
-				"reason": reason or doc.flags.lead_policy_score_reason or (_("Lead created") if old_score is None else _("Lead updated")),
+				"reason": reason
+				or doc.flags.lead_policy_score_reason
+				or (_("Lead created") if old_score is None else _("Lead updated")),
 			}
 		]
 	)
@@ -246,7 +254,21 @@ def write_score_logs(entries: list[dict]) -> None:
 		return
 	now = now_datetime()
 	user = frappe.session.user
-	fields = ["name", "lead", "changed_on", "reason", "old_score", "new_score", "old_band", "new_band", "changed_by", "owner", "modified_by", "creation", "modified"]
+	fields = [
+		"name",
+		"lead",
+		"changed_on",
+		"reason",
+		"old_score",
+		"new_score",
+		"old_band",
+		"new_band",
+		"changed_by",
+		"owner",
+		"modified_by",
+		"creation",
+		"modified",
+	]
 	values = [
 		(
 			frappe.generate_hash(length=12),
@@ -280,7 +302,9 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	if not leads:
 		return 0
 	rows = frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["*"])
-	activities = _activities_of(leads) if any(r.condition_type == policy.ACTIVITY for r in get_rules()) else {}
+	activities = (
+		_activities_of(leads) if any(r.condition_type == policy.ACTIVITY for r in get_rules()) else {}
+	)
 	breakdown = frappe.get_all(
 		"Lead Score Breakdown",
 		filters={"parenttype": "Lead", "parent": ("in", leads)},
@@ -297,14 +321,26 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 			result = compute(row, activities.get(row.name, []))
 		except Exception:
 			# one broken lead must not stop the others: log it, skip it, carry on
-			frappe.log_error(title=_("Could not score lead {0}").format(row.name), reference_doctype="Lead", reference_name=row.name)
+			frappe.log_error(
+				title=_("Could not score lead {0}").format(row.name),
+				reference_doctype="Lead",
+				reference_name=row.name,
+			)
 			continue
 		new_rows = breakdown_rows(result)
 		same = (
-			(row.lead_score, row.score_band, row.behavioral_score, row.demographic_score, row.engagement_score)
-			== (result.total, result.band, result.behavioral, result.demographic, result.engagement)
-			and _rows_key(old_rows.get(row.name, [])) == _rows_key(new_rows)
-		)
+			row.lead_score,
+			row.score_band,
+			row.behavioral_score,
+			row.demographic_score,
+			row.engagement_score,
+		) == (
+			result.total,
+			result.band,
+			result.behavioral,
+			result.demographic,
+			result.engagement,
+		) and _rows_key(old_rows.get(row.name, [])) == _rows_key(new_rows)
 		if same:
 			continue
 		changed_leads.append(row.name)
@@ -345,7 +381,22 @@ def _insert_breakdown(children, now) -> None:
 	if not children:
 		return
 	user = frappe.session.user
-	fields = ["name", "parent", "parenttype", "parentfield", "idx", "scoring_rule", "category", "points", "applied_points", "detail", "owner", "modified_by", "creation", "modified"]
+	fields = [
+		"name",
+		"parent",
+		"parenttype",
+		"parentfield",
+		"idx",
+		"scoring_rule",
+		"category",
+		"points",
+		"applied_points",
+		"detail",
+		"owner",
+		"modified_by",
+		"creation",
+		"modified",
+	]
 	values = [
 		(
 			frappe.generate_hash(length=10),
@@ -369,7 +420,9 @@ def _insert_breakdown(children, now) -> None:
 
 
 @frappe.whitelist()
-def override_score(lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None) -> dict:
+def override_score(
+	lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None
+) -> dict:
 	"""A Sales Manager fixes a lead's score by hand, with a reason kept in its history."""
 	require_manager()
 	doc = frappe.get_doc("Lead", lead)
@@ -382,15 +435,23 @@ def override_score(lead: str, score: int | None = None, reason: str | None = Non
 	else:
 		score = int(score)
 		if not 0 <= score <= 100:
-			frappe.throw(_("Score Override must be between 0 and 100, not {0}.").format(score), title=_("Invalid Score"))
+			frappe.throw(
+				_("Score Override must be between 0 and 100, not {0}.").format(score),
+				title=_("Invalid Score"),
+			)
 		if not (reason or "").strip():
-			frappe.throw(_("Give a reason for the override: it is kept in the lead's score history."), title=_("Reason Required"))
+			frappe.throw(
+				_("Give a reason for the override: it is kept in the lead's score history."),
+				title=_("Reason Required"),
+			)
 		if valid_until and getdate(valid_until) < getdate(nowdate()):
 			frappe.throw(_("Override Valid Until cannot be in the past."), title=_("Invalid Date"))
 		doc.score_override = score
 		doc.score_override_reason = reason.strip()
 		doc.score_override_until = valid_until or None
-		doc.flags.lead_policy_score_reason = _("Override by {0}: {1}").format(frappe.session.user, reason.strip())
+		doc.flags.lead_policy_score_reason = _("Override by {0}: {1}").format(
+			frappe.session.user, reason.strip()
+		)
 	doc.save()
 	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
 

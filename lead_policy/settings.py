@@ -58,4 +58,6 @@ def throw_problems(doc, problems: list[Problem], title: str | None = None) -> No
 	for p in problems:
 		label = meta.get_label(p.field) if meta.has_field(p.field) else p.field
 		lines.append(f"<b>{_(label)}</b>: {p.render(_)}")
-	frappe.throw("<br>".join(lines), frappe.ValidationError, title=title or _("Invalid {0}").format(_(doc.doctype)))
+	frappe.throw(
+		"<br>".join(lines), frappe.ValidationError, title=title or _("Invalid {0}").format(_(doc.doctype))
+	)

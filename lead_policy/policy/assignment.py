@@ -116,15 +116,25 @@ def decide(
 		candidates = _candidates(rule, states, weights)
 		eligible = [c for c in candidates if not c.skipped]
 		if not eligible:
-			tried.append(f"{rule.name}: " + "; ".join(f"{c.user} {c.skipped}" for c in candidates) if candidates else f"{rule.name}: no reps")
+			tried.append(
+				f"{rule.name}: " + "; ".join(f"{c.user} {c.skipped}" for c in candidates)
+				if candidates
+				else f"{rule.name}: no reps"
+			)
 			continue
-		best = min(eligible, key=lambda c: (c.load, states.get(c.user, RepState()).last_assigned or _NEVER, c.user))
+		best = min(
+			eligible, key=lambda c: (c.load, states.get(c.user, RepState()).last_assigned or _NEVER, c.user)
+		)
 		loads = ", ".join(
 			f"{c.user} load {c.load:g} ({c.open_count} open{f'/{c.capacity}' if c.capacity else ''}){' - ' + c.skipped if c.skipped else ''}"
 			for c in candidates
 		)
 		ties = [c for c in eligible if c.load == best.load]
-		why = "lowest workload" if len(ties) == 1 else "lowest workload, tie broken by longest wait since last lead"
+		why = (
+			"lowest workload"
+			if len(ties) == 1
+			else "lowest workload, tie broken by longest wait since last lead"
+		)
 		reason = f"Rule {rule.name} matched. Candidates: {loads}. Chose {best.user}: {why}."
 		return Decision(best.user, rule.name, reason, tuple(candidates))
 	if tried:

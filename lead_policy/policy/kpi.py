@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from lead_policy.policy.bands import BANDS
 
@@ -56,4 +57,4 @@ def calibrate(leads: Iterable[ClosedLead]) -> dict[str, list[CalibrationRow]]:
 def is_monotonic(rows: list[CalibrationRow]) -> bool:
 	"""True when conversion never drops as scores rise (ignoring empty groups)."""
 	rates = [r.conversion_rate for r in rows if r.conversion_rate is not None]
-	return all(a <= b for a, b in zip(rates, rates[1:], strict=False))
+	return all(a <= b for a, b in pairwise(rates))

@@ -140,7 +140,11 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 			found.append(Problem("field", _("Choose the Lead field this rule tests.")))
 		elif lead_fields is not None and rule.field not in set(lead_fields):
 			found.append(
-				Problem("field", _("{field} is not a field of Lead; pick one from the list."), {"field": rule.field})
+				Problem(
+					"field",
+					_("{field} is not a field of Lead; pick one from the list."),
+					{"field": rule.field},
+				)
 			)
 		if rule.operator not in OPERATORS:
 			found.append(
@@ -150,9 +154,15 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 					{"choices": ", ".join(OPERATORS), "value": rule.operator},
 				)
 			)
-		elif rule.operator not in VALUELESS_OPERATORS and (rule.value is None or str(rule.value).strip() == ""):
+		elif rule.operator not in VALUELESS_OPERATORS and (
+			rule.value is None or str(rule.value).strip() == ""
+		):
 			found.append(
-				Problem("value", _("Operator {operator} needs a Value to compare with."), {"operator": rule.operator})
+				Problem(
+					"value",
+					_("Operator {operator} needs a Value to compare with."),
+					{"operator": rule.operator},
+				)
 			)
 		elif rule.operator in NUMERIC_OPERATORS and _number(rule.value) is None:
 			found.append(
@@ -177,7 +187,9 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 			found.append(Problem("within_days", _("Within Days cannot be negative; use 0 for any time.")))
 	elif rule.condition_type == EXPRESSION:
 		if not (rule.expression or "").strip():
-			found.append(Problem("expression", _("Write the condition expression, e.g. doc.annual_revenue > 100000.")))
+			found.append(
+				Problem("expression", _("Write the condition expression, e.g. doc.annual_revenue > 100000."))
+			)
 	else:
 		found.append(
 			Problem(

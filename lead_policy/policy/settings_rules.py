@@ -1,6 +1,6 @@
 """Checks on the policy settings themselves (KPI targets, review dates, working hours)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 
 from lead_policy.policy.bands import BandThresholds
@@ -18,7 +18,7 @@ class PolicySettings:
 	work_day_end: time | None = None
 	capture_lag_hours: float = 24
 	engagement_half_life_days: float = 30
-	bands: BandThresholds = BandThresholds()
+	bands: BandThresholds = field(default_factory=BandThresholds)
 
 
 def settings_problems(s: PolicySettings) -> list[Problem]:
@@ -55,7 +55,9 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 		found.append(
 			Problem(
 				"work_day_end",
-				_("Set both Working Day Start and Working Day End, or neither (then the clock runs 24 hours)."),
+				_(
+					"Set both Working Day Start and Working Day End, or neither (then the clock runs 24 hours)."
+				),
 			)
 		)
 	elif s.work_day_start and s.work_day_end and s.work_day_end <= s.work_day_start:

@@ -54,5 +54,7 @@ def rescore_open_leads(reason: str | None = None) -> dict:
 			failed += len(names)
 			frappe.log_error(title=_("Lead rescoring failed for {0} leads").format(len(names)))
 		done += len(names)
-		frappe.publish_progress(done * 100 / max(total, 1), title=_("Rescoring leads"), description=f"{done}/{total}")
+		frappe.publish_progress(
+			done * 100 / max(total, 1), title=_("Rescoring leads"), description=f"{done}/{total}"
+		)
 	return {"rescored": done, "changed": changed, "failed": failed}

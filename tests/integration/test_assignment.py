@@ -14,7 +14,9 @@ from .test_foundation import _user_with_roles
 
 def territory(name, parent="All Territories", is_group=0):
 	if not frappe.db.exists("Territory", name):
-		frappe.get_doc({"doctype": "Territory", "territory_name": name, "parent_territory": parent, "is_group": is_group}).insert()
+		frappe.get_doc(
+			{"doctype": "Territory", "territory_name": name, "parent_territory": parent, "is_group": is_group}
+		).insert()
 	return name
 
 
@@ -43,7 +45,11 @@ def test_new_lead_gets_owner_todo_and_reason(reps):
 	lead = make_lead()
 	lead.reload()
 	assert lead.lead_owner in reps[:2]
-	todos = frappe.get_all("ToDo", filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"}, pluck="allocated_to")
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"},
+		pluck="allocated_to",
+	)
 	assert todos == [lead.lead_owner]
 	assert lead.lead_owner in json.loads(lead._assign)
 	assert "Rule Everyone matched" in lead.assignment_reason
@@ -83,7 +89,9 @@ def test_no_match_goes_to_fallback_and_managers_are_told(reps):
 	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
 	assert log.assignment_type == "Fallback"
 	assert "No assignment rule matches" in log.reason
-	assert frappe.db.exists("Notification Log", {"for_user": "lp-sales-manager@example.com", "document_name": lead.name})
+	assert frappe.db.exists(
+		"Notification Log", {"for_user": "lp-sales-manager@example.com", "document_name": lead.name}
+	)
 
 
 def test_nobody_available_and_no_fallback_is_logged_not_silent(reps):
@@ -104,8 +112,28 @@ def test_parent_territory_rule_covers_child(reps):
 
 
 def test_hot_leads_go_to_senior_reps(reps):
-	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Has company", "category": "Engagement", "points": 50, "condition_type": "Field", "field": "company_name", "operator": "is set"}).insert()
-	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Job", "category": "Behavioral", "points": 30, "condition_type": "Field", "field": "job_title", "operator": "is set"}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Scoring Rule",
+			"rule_name": "Has company",
+			"category": "Engagement",
+			"points": 50,
+			"condition_type": "Field",
+			"field": "company_name",
+			"operator": "is set",
+		}
+	).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Scoring Rule",
+			"rule_name": "Job",
+			"category": "Behavioral",
+			"points": 30,
+			"condition_type": "Field",
+			"field": "job_title",
+			"operator": "is set",
+		}
+	).insert()
 	rule("Senior", reps[:1], priority=10, for_hot=1)
 	rule("Juniors", reps[1:3])
 	hot = make_lead(company_name="Big Co", job_title="CEO")
@@ -131,9 +159,13 @@ def test_reassign_creates_handover_moves_todos_and_locks_after_ack(reps):
 	handover = frappe.get_doc("Lead Handover", name)
 	assert (handover.from_user, handover.to_user, handover.reason) == (first, reps[2], "Rep Unavailable")
 	assert "Score" in handover.handover_note
-	assert not frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": first, "status": "Open"})
+	assert not frappe.db.exists(
+		"ToDo", {"reference_name": lead.name, "allocated_to": first, "status": "Open"}
+	)
 	assert frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": reps[2], "status": "Open"})
-	assert frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead.name, "user": first, "read": 1})
+	assert frappe.db.exists(
+		"DocShare", {"share_doctype": "Lead", "share_name": lead.name, "user": first, "read": 1}
+	)
 
 	frappe.set_user(reps[1])
 	with pytest.raises(frappe.PermissionError):
@@ -169,7 +201,17 @@ def test_reassign_refuses_bad_input(reps):
 
 def test_band_change_reassigns_when_enabled(reps):
 	set_settings(reassign_on_change=1)
-	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Company", "category": "Engagement", "points": 50, "condition_type": "Field", "field": "company_name", "operator": "is set"}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Scoring Rule",
+			"rule_name": "Company",
+			"category": "Engagement",
+			"points": 50,
+			"condition_type": "Field",
+			"field": "company_name",
+			"operator": "is set",
+		}
+	).insert()
 	rule("Warm desk", reps[:1], priority=10, for_warm=1)
 	rule("Cold desk", reps[1:2], for_cold=1)
 	lead = make_lead()

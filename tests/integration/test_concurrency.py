@@ -26,11 +26,10 @@ WORKER = textwrap.dedent(
 	frappe.set_user("Administrator")
 	for i in range(n):
 		frappe.get_doc({"doctype": "Lead", "first_name": f"W{worker}", "last_name": f"L{i}",
-			"email_id": f"w{worker}-{i}@%s"}).insert()
+			"email_id": f"w{worker}-{i}@DOMAIN"}).insert()
 		frappe.db.commit()
 	"""
-	% DOMAIN
-)
+).replace("DOMAIN", DOMAIN)
 
 
 def _cleanup(users):
@@ -44,7 +43,11 @@ def _cleanup(users):
 			("Notification Log", "document_name"),
 		):
 			frappe.db.delete(doctype, {field: ("in", leads)})
-		contacts = frappe.get_all("Dynamic Link", filters={"link_doctype": "Lead", "link_name": ("in", leads), "parenttype": "Contact"}, pluck="parent")
+		contacts = frappe.get_all(
+			"Dynamic Link",
+			filters={"link_doctype": "Lead", "link_name": ("in", leads), "parenttype": "Contact"},
+			pluck="parent",
+		)
 		for c in set(contacts):
 			frappe.delete_doc("Contact", c, force=True, ignore_permissions=True)
 		frappe.db.delete("Lead", {"name": ("in", leads)})
@@ -65,7 +68,9 @@ def test_parallel_inserts_respect_caps_and_fairness():
 		# other assignment rules would compete for these leads: park them for the duration
 		others = frappe.get_all("Lead Assignment Rule", filters={"enabled": 1}, pluck="name")
 		frappe.db.set_value("Lead Assignment Rule", {"name": ("in", others or [""])}, "enabled", 0)
-		rule = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": "LP Concurrency", "priority": 100})
+		rule = frappe.get_doc(
+			{"doctype": "Lead Assignment Rule", "rule_name": "LP Concurrency", "priority": 100}
+		)
 		for u in users:
 			rule.append("reps", {"user": u, "capacity": 4})
 		rule.insert()
@@ -76,17 +81,33 @@ def test_parallel_inserts_respect_caps_and_fairness():
 		frappe.cache.delete_value(RULES_CACHE_KEY)
 
 		procs = [
-			subprocess.Popen([sys.executable, "-c", WORKER, frappe.local.site, str(w), "4"], cwd=SITES_PATH, stderr=subprocess.PIPE, text=True)
+			subprocess.Popen(
+				[sys.executable, "-c", WORKER, frappe.local.site, str(w), "4"],
+				cwd=SITES_PATH,
+				stderr=subprocess.PIPE,
+				text=True,
+			)
 			for w in range(4)
 		]
 		errors = [p.communicate(timeout=600)[1] for p in procs]
 		assert all(p.returncode == 0 for p in procs), "\n".join(e[-1500:] for e in errors)
 
-		owners = Counter(frappe.get_all("Lead", filters={"email_id": ("like", f"%@{DOMAIN}")}, pluck="lead_owner"))
+		owners = Counter(
+			frappe.get_all("Lead", filters={"email_id": ("like", f"%@{DOMAIN}")}, pluck="lead_owner")
+		)
 		assert sum(owners.values()) == 16
 		assert [owners[u] for u in users] == [4, 4, 4]  # every cap reached, none exceeded
 		assert owners[fallback] == 4  # the overflow is not dropped: it goes to the fallback owner
-		todos = frappe.get_all("ToDo", filters={"reference_type": "Lead", "description": ("like", "%"), "status": "Open", "allocated_to": ("in", users)}, fields=["reference_name"])
+		todos = frappe.get_all(
+			"ToDo",
+			filters={
+				"reference_type": "Lead",
+				"description": ("like", "%"),
+				"status": "Open",
+				"allocated_to": ("in", users),
+			},
+			fields=["reference_name"],
+		)
 		assert len({t.reference_name for t in todos if t.reference_name}) >= 12
 		frappe.db.set_value("Lead Assignment Rule", {"name": ("in", others or [""])}, "enabled", 1)
 	finally:

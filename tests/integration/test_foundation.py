@@ -21,7 +21,9 @@ def test_custom_fields_exist_on_lead_with_columns():
 	columns = set(frappe.db.get_table_columns("Lead"))
 	for doctype, fields in get_custom_fields().items():
 		for f in fields:
-			assert frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": f["fieldname"]}), f["fieldname"]
+			assert frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": f["fieldname"]}), f[
+				"fieldname"
+			]
 			assert meta.has_field(f["fieldname"]), f["fieldname"]
 			if f["fieldtype"] not in frappe.model.no_value_fields and f["fieldtype"] != "Table":
 				assert f["fieldname"] in columns, f["fieldname"]
@@ -30,9 +32,13 @@ def test_custom_fields_exist_on_lead_with_columns():
 def test_applying_fields_again_changes_nothing():
 	"""What every migrate does: the second run must not touch the records the first one wrote."""
 	apply_custom_fields()
-	before = frappe.get_all("Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name")
+	before = frappe.get_all(
+		"Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name"
+	)
 	apply_custom_fields()
-	after = frappe.get_all("Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name")
+	after = frappe.get_all(
+		"Custom Field", filters={"module": "Lead Policy"}, fields=["name", "modified"], order_by="name"
+	)
 	assert before == after
 	assert len(after) == sum(len(f) for f in get_custom_fields().values())
 
@@ -86,7 +92,9 @@ def test_erpnext_lead_still_converts_with_app_installed():
 	from erpnext.crm.doctype.lead.lead import make_customer, make_opportunity
 
 	lead = make_lead(company_name="Convert Co")
-	assert frappe.db.exists("Dynamic Link", {"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"})
+	assert frappe.db.exists(
+		"Dynamic Link", {"link_doctype": "Lead", "link_name": lead.name, "parenttype": "Contact"}
+	)
 	customer = make_customer(lead.name)
 	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
 	customer.territory = frappe.db.get_value("Territory", {"is_group": 0})
@@ -101,7 +109,9 @@ def test_erpnext_lead_still_converts_with_app_installed():
 
 def _user_with_roles(email, roles):
 	if not frappe.db.exists("User", email):
-		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0})
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		)
 		user.insert(ignore_permissions=True)
 	user = frappe.get_doc("User", email)
 	user.set("roles", [])

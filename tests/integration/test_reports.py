@@ -21,8 +21,28 @@ def test_calibration_report_counts_conversions_per_band():
 
 	frappe.db.delete("Lead Scoring Rule")
 	frappe.cache.delete_value("lead_policy:scoring_rules")
-	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Company", "category": "Engagement", "points": 50, "condition_type": "Field", "field": "company_name", "operator": "is set"}).insert()
-	frappe.get_doc({"doctype": "Lead Scoring Rule", "rule_name": "Title", "category": "Behavioral", "points": 30, "condition_type": "Field", "field": "job_title", "operator": "is set"}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Scoring Rule",
+			"rule_name": "Company",
+			"category": "Engagement",
+			"points": 50,
+			"condition_type": "Field",
+			"field": "company_name",
+			"operator": "is set",
+		}
+	).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Scoring Rule",
+			"rule_name": "Title",
+			"category": "Behavioral",
+			"points": 30,
+			"condition_type": "Field",
+			"field": "job_title",
+			"operator": "is set",
+		}
+	).insert()
 	hot = make_lead(company_name="Hot Co", job_title="CEO")
 	cold = make_lead()
 	lost = make_lead(company_name="Warm Co")
@@ -31,7 +51,7 @@ def test_calibration_report_counts_conversions_per_band():
 	frappe.db.set_value("Lead", lost.name, "status", "Do Not Contact")
 
 	filters = {"from_date": add_days(today(), -1), "to_date": today(), "group_by": "Band"}
-	columns, data, message, chart, summary = execute(filters)
+	columns, data, _message, chart, summary = execute(filters)
 	by_band = {row["group"]: row for row in data}
 	assert by_band["Hot"]["converted"] >= 1
 	assert by_band["Cold"]["converted"] >= 1

@@ -31,7 +31,9 @@ def test_new_lead_gets_score_band_and_breakdown(no_rules):
 	assert lead.score_band == "Cold"
 	assert {r.scoring_rule for r in lead.score_breakdown} == {"Big company", "Director"}
 	assert sum(r.applied_points for r in lead.score_breakdown) == 27
-	log = frappe.get_all("Lead Score Log", filters={"lead": lead.name}, fields=["new_score", "new_band", "old_score"])
+	log = frappe.get_all(
+		"Lead Score Log", filters={"lead": lead.name}, fields=["new_score", "new_band", "old_score"]
+	)
 	assert len(log) == 1 and log[0].new_score == 20 and log[0].new_band == "Cold"
 
 
@@ -39,7 +41,10 @@ def test_changing_a_field_rescores_on_save(no_rules):
 	make_rule("Has industry", "Demographic", 5, field="industry", operator="is set")
 	lead = make_lead()
 	assert lead.lead_score == 0
-	industry = frappe.db.get_value("Industry Type", {}) or frappe.get_doc({"doctype": "Industry Type", "industry": "Widgets"}).insert().name
+	industry = (
+		frappe.db.get_value("Industry Type", {})
+		or frappe.get_doc({"doctype": "Industry Type", "industry": "Widgets"}).insert().name
+	)
 	lead.industry = industry
 	lead.save()
 	assert lead.lead_score == 5
@@ -76,7 +81,16 @@ def test_call_log_and_api_signals_count(no_rules):
 	make_rule("Call", "Engagement", 10, condition_type="Activity", activity="Call")
 	make_rule("Webinar", "Behavioral", 10, condition_type="Activity", activity="Webinar")
 	lead = make_lead()
-	call = frappe.get_doc({"doctype": "Call Log", "id": frappe.generate_hash(length=8), "from": "+911234567890", "to": "+919999999999", "type": "Outgoing", "status": "Completed"})
+	call = frappe.get_doc(
+		{
+			"doctype": "Call Log",
+			"id": frappe.generate_hash(length=8),
+			"from": "+911234567890",
+			"to": "+919999999999",
+			"type": "Outgoing",
+			"status": "Completed",
+		}
+	)
 	call.append("links", {"link_doctype": "Lead", "link_name": lead.name})
 	call.insert(ignore_permissions=True)
 	out = record_activity(lead.name, "Webinar", source="webinar-tool")
@@ -89,7 +103,14 @@ def test_engagement_decays(no_rules):
 	set_settings(engagement_half_life_days=30)
 	make_rule("Meeting", "Engagement", 40, condition_type="Activity", activity="Meeting")
 	lead = make_lead()
-	frappe.get_doc({"doctype": "Lead Activity", "lead": lead.name, "activity_type": "Meeting", "occurred_on": add_days(now_datetime(), -60)}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "Lead Activity",
+			"lead": lead.name,
+			"activity_type": "Meeting",
+			"occurred_on": add_days(now_datetime(), -60),
+		}
+	).insert()
 	lead.reload()
 	assert lead.engagement_score == 10  # 40 halved twice
 
@@ -105,7 +126,9 @@ def test_editing_a_rule_rescores_affected_leads(no_rules):
 	assert result["failed"] == 0
 	assert frappe.db.get_value("Lead", lead.name, "lead_score") == 15
 	assert frappe.db.get_value("Lead", other.name, "lead_score") == 0
-	rows = frappe.get_all("Lead Score Breakdown", filters={"parent": lead.name}, fields=["scoring_rule", "points"])
+	rows = frappe.get_all(
+		"Lead Score Breakdown", filters={"parent": lead.name}, fields=["scoring_rule", "points"]
+	)
 	assert rows == [{"scoring_rule": "Has company", "points": 15}]
 	assert "rule changed" in frappe.get_all("Lead Score Log", filters={"lead": lead.name}, pluck="reason")
 
@@ -150,7 +173,9 @@ def test_manager_override_with_reason_is_kept_in_history(no_rules):
 	lead = make_lead()
 	with pytest.raises(frappe.ValidationError):
 		override_score(lead.name, 90, reason="")
-	override_score(lead.name, 90, reason="Met at trade show, budget confirmed", valid_until=add_days(today(), 30))
+	override_score(
+		lead.name, 90, reason="Met at trade show, budget confirmed", valid_until=add_days(today(), 30)
+	)
 	lead.reload()
 	assert (lead.lead_score, lead.score_band, lead.score_override) == (90, "Hot", 90)
 	reasons = frappe.get_all("Lead Score Log", filters={"lead": lead.name}, pluck="reason")

@@ -77,7 +77,11 @@ def test_uninstall_removes_fields_and_lead_still_works_then_reinstall():
 	assert result["lead_hooks"] == []
 	assert result["customer_lead"] and result["opportunity_party"] and result["contact"]
 
-	check = run("-c", "import frappe,sys; frappe.init(site=sys.argv[1], sites_path='.'); frappe.connect(); "
+	check = run(
+		"-c",
+		"import frappe,sys; frappe.init(site=sys.argv[1], sites_path='.'); frappe.connect(); "
 		"print('lead_policy' in frappe.get_installed_apps(), frappe.get_meta('Lead').has_field('lead_score'), "
-		"frappe.db.count('Lead Scoring Rule') > 0)", site)
+		"frappe.db.count('Lead Scoring Rule') > 0)",
+		site,
+	)
 	assert check.split()[-3:] == ["True", "True", "True"]

@@ -46,7 +46,16 @@ def test_least_loaded_rep_wins_with_band_weights():
 
 
 def test_capacity_unavailable_and_disabled_reps_are_skipped():
-	rule = AssignmentRule("r", reps=(RuleRep("full", capacity=2), RuleRep("away", away=True), RuleRep("off"), RuleRep("leave"), RuleRep("ok")))
+	rule = AssignmentRule(
+		"r",
+		reps=(
+			RuleRep("full", capacity=2),
+			RuleRep("away", away=True),
+			RuleRep("off"),
+			RuleRep("leave"),
+			RuleRep("ok"),
+		),
+	)
 	states = {
 		"full": RepState({"Cold": 2}),
 		"off": RepState(enabled=False),
@@ -56,7 +65,13 @@ def test_capacity_unavailable_and_disabled_reps_are_skipped():
 	d = decide(INDIA, [rule], states)
 	assert d.user == "ok"
 	skipped = {c.user: c.skipped for c in d.candidates}
-	assert skipped == {"full": "at capacity (2/2)", "away": "away", "off": "disabled user", "leave": "on leave", "ok": None}
+	assert skipped == {
+		"full": "at capacity (2/2)",
+		"away": "away",
+		"off": "disabled user",
+		"leave": "on leave",
+		"ok": None,
+	}
 
 
 def test_no_rep_available_goes_to_fallback_with_reason():

@@ -41,7 +41,10 @@ def test_out_of_range_threshold_is_refused():
 
 
 def test_default_settings_have_no_problems():
-	assert settings_problems(PolicySettings(effective_date=date(2026, 1, 1), next_review_date=date(2027, 1, 1))) == []
+	assert (
+		settings_problems(PolicySettings(effective_date=date(2026, 1, 1), next_review_date=date(2027, 1, 1)))
+		== []
+	)
 
 
 @pytest.mark.parametrize(

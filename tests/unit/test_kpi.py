@@ -15,7 +15,12 @@ def test_deciles():
 
 
 def test_calibration_by_band_and_decile():
-	leads = [ClosedLead(85, "Hot", True), ClosedLead(90, "Hot", True), ClosedLead(55, "Warm", False), ClosedLead(10, "Cold", True)]
+	leads = [
+		ClosedLead(85, "Hot", True),
+		ClosedLead(90, "Hot", True),
+		ClosedLead(55, "Warm", False),
+		ClosedLead(10, "Cold", True),
+	]
 	result = calibrate(leads)
 	by_band = {r.group: r for r in result["band"]}
 	assert (by_band["Hot"].closed, by_band["Hot"].converted, by_band["Hot"].conversion_rate) == (2, 2, 100.0)
@@ -23,7 +28,16 @@ def test_calibration_by_band_and_decile():
 	assert not is_monotonic(list(reversed(result["band"])))
 
 
-@given(st.lists(st.builds(ClosedLead, score=st.integers(0, 100), band=st.sampled_from(["Hot", "Warm", "Cold"]), converted=st.booleans())))
+@given(
+	st.lists(
+		st.builds(
+			ClosedLead,
+			score=st.integers(0, 100),
+			band=st.sampled_from(["Hot", "Warm", "Cold"]),
+			converted=st.booleans(),
+		)
+	)
+)
 def test_calibration_counts_every_lead_once(leads):
 	result = calibrate(leads)
 	for rows in result.values():

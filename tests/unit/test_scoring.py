@@ -17,7 +17,14 @@ def rule(name, category, points, **kw):
 def test_field_rules_add_up_per_category():
 	rules = [
 		rule("Decision maker", s.DEMOGRAPHIC, 10, field="job_title", operator="contains", value="director"),
-		rule("Target industry", s.DEMOGRAPHIC, 5, field="industry", operator="in", value="Manufacturing, Retail"),
+		rule(
+			"Target industry",
+			s.DEMOGRAPHIC,
+			5,
+			field="industry",
+			operator="in",
+			value="Manufacturing, Retail",
+		),
 		rule("Mid-size", s.DEMOGRAPHIC, 5, field="no_of_employees", operator=">=", value="51"),
 	]
 	lead = {"job_title": "Sales Director", "industry": "retail", "no_of_employees": "51-200"}
@@ -47,17 +54,37 @@ def test_negative_rules_never_push_a_category_below_zero():
 
 def test_activity_rule_counts_within_window():
 	acts = [s.Activity("Email Opened", NOW - timedelta(days=d)) for d in (1, 5, 40)]
-	r = rule("3 opens in 30 days", s.ENGAGEMENT, 15, condition_type=s.ACTIVITY, activity="Email Opened", min_count=3, within_days=30)
+	r = rule(
+		"3 opens in 30 days",
+		s.ENGAGEMENT,
+		15,
+		condition_type=s.ACTIVITY,
+		activity="Email Opened",
+		min_count=3,
+		within_days=30,
+	)
 	assert s.score_lead({}, [r], acts, now=NOW).engagement == 0
-	r2 = rule("2 opens in 30 days", s.ENGAGEMENT, 15, condition_type=s.ACTIVITY, activity="Email Opened", min_count=2, within_days=30)
+	r2 = rule(
+		"2 opens in 30 days",
+		s.ENGAGEMENT,
+		15,
+		condition_type=s.ACTIVITY,
+		activity="Email Opened",
+		min_count=2,
+		within_days=30,
+	)
 	assert s.score_lead({}, [r2], acts, now=NOW).engagement == 15
 
 
 def test_engagement_decays_with_half_life():
 	r = rule("Replied", s.ENGAGEMENT, 40, condition_type=s.ACTIVITY, activity="Email Received")
 	fresh = s.score_lead({}, [r], [s.Activity("Email Received", NOW)], now=NOW, half_life_days=30)
-	old = s.score_lead({}, [r], [s.Activity("Email Received", NOW - timedelta(days=30))], now=NOW, half_life_days=30)
-	ancient = s.score_lead({}, [r], [s.Activity("Email Received", NOW - timedelta(days=300))], now=NOW, half_life_days=30)
+	old = s.score_lead(
+		{}, [r], [s.Activity("Email Received", NOW - timedelta(days=30))], now=NOW, half_life_days=30
+	)
+	ancient = s.score_lead(
+		{}, [r], [s.Activity("Email Received", NOW - timedelta(days=300))], now=NOW, half_life_days=30
+	)
 	assert fresh.engagement == 40
 	assert old.engagement == 20
 	assert ancient.engagement == 0
@@ -66,7 +93,9 @@ def test_engagement_decays_with_half_life():
 
 def test_behavioral_activity_does_not_decay():
 	r = rule("Webinar", s.BEHAVIORAL, 10, condition_type=s.ACTIVITY, activity="Webinar")
-	old = s.score_lead({}, [r], [s.Activity("Webinar", NOW - timedelta(days=300))], now=NOW, half_life_days=30)
+	old = s.score_lead(
+		{}, [r], [s.Activity("Webinar", NOW - timedelta(days=300))], now=NOW, half_life_days=30
+	)
 	assert old.behavioral == 10
 
 
@@ -132,7 +161,14 @@ def test_operators(operator, actual, value, expected):
 	],
 )
 def test_invalid_rules_are_explained(kwargs, field):
-	base = {"name": "r", "category": s.DEMOGRAPHIC, "points": 5, "field": "industry", "operator": "=", "value": "x"}
+	base = {
+		"name": "r",
+		"category": s.DEMOGRAPHIC,
+		"points": 5,
+		"field": "industry",
+		"operator": "=",
+		"value": "x",
+	}
 	base.update(kwargs)
 	problems = s.rule_problems(s.ScoringRule(**base), lead_fields=["industry", "job_title"])
 	assert field in [p.field for p in problems]
@@ -158,7 +194,9 @@ rules_strategy = st.lists(
 	),
 	max_size=25,
 )
-leads = st.fixed_dictionaries({"a": st.one_of(st.none(), st.text(max_size=4)), "b": st.integers(-10, 10), "c": st.text(max_size=4)})
+leads = st.fixed_dictionaries(
+	{"a": st.one_of(st.none(), st.text(max_size=4)), "b": st.integers(-10, 10), "c": st.text(max_size=4)}
+)
 activities = st.lists(
 	st.builds(
 		s.Activity,

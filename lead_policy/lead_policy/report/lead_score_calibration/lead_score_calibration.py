@@ -29,27 +29,47 @@ class CalibrationReport:
 		result = calibrate(closed)
 		key = "decile" if self.filters.group_by == "Score Decile" else "band"
 		rows = result[key]
-		data = [{"group": r.group, "closed": r.closed, "converted": r.converted, "conversion_rate": r.conversion_rate} for r in rows]
+		data = [
+			{
+				"group": r.group,
+				"closed": r.closed,
+				"converted": r.converted,
+				"conversion_rate": r.conversion_rate,
+			}
+			for r in rows
+		]
 		converted = sum(1 for c in closed if c.converted)
 		cold_converted = sum(1 for c in closed if c.converted and c.band == "Cold")
 		target = frappe.db.get_single_value("Lead Policy Settings", "target_conversion_rate")
 		overall = rate(converted, len(closed))
 		message = None
 		if closed and not is_monotonic(result["band"][::-1]):
-			message = _("Conversion does not rise from Cold to Warm to Hot in this period: review the scoring rules.")
+			message = _(
+				"Conversion does not rise from Cold to Warm to Hot in this period: review the scoring rules."
+			)
 		summary = [
 			{"label": _("Leads Closed"), "value": len(closed), "datatype": "Int"},
 			{"label": _("Converted"), "value": converted, "datatype": "Int"},
-			{"label": _("Conversion Rate"), "value": overall or 0, "datatype": "Percent",
-				"indicator": "green" if overall is not None and overall >= (target or 0) else "red"},
+			{
+				"label": _("Conversion Rate"),
+				"value": overall or 0,
+				"datatype": "Percent",
+				"indicator": "green" if overall is not None and overall >= (target or 0) else "red",
+			},
 			{"label": _("Target"), "value": target or 0, "datatype": "Percent"},
-			{"label": _("Converted While Cold"), "value": cold_converted, "datatype": "Int",
-				"indicator": "orange" if cold_converted else "green"},
+			{
+				"label": _("Converted While Cold"),
+				"value": cold_converted,
+				"datatype": "Int",
+				"indicator": "orange" if cold_converted else "green",
+			},
 		]
 		chart = {
 			"data": {
 				"labels": [_(r.group) for r in rows],
-				"datasets": [{"name": _("Conversion Rate"), "values": [r.conversion_rate or 0 for r in rows]}],
+				"datasets": [
+					{"name": _("Conversion Rate"), "values": [r.conversion_rate or 0 for r in rows]}
+				],
 			},
 			"type": "bar",
 			"colors": ["#5e64ff"],
@@ -68,7 +88,12 @@ class CalibrationReport:
 			{"fieldname": "group", "label": label, "fieldtype": "Data", "width": 140},
 			{"fieldname": "closed", "label": _("Closed"), "fieldtype": "Int", "width": 110},
 			{"fieldname": "converted", "label": _("Converted"), "fieldtype": "Int", "width": 110},
-			{"fieldname": "conversion_rate", "label": _("Conversion Rate"), "fieldtype": "Percent", "width": 140},
+			{
+				"fieldname": "conversion_rate",
+				"label": _("Conversion Rate"),
+				"fieldtype": "Percent",
+				"width": 140,
+			},
 		]
 
 	def closed_leads(self) -> list[ClosedLead]:
