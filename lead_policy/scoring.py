@@ -315,7 +315,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	for b in breakdown:
 		old_rows.setdefault(b.parent, []).append(b)
 	now = now_datetime()
-	changed_leads, logs, new_children = [], [], []
+	changed_leads, logs, new_children, updates = [], [], [], []
 	for row in rows:
 		try:
 			result = compute(row, activities.get(row.name, []))
@@ -344,19 +344,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 		if same:
 			continue
 		changed_leads.append(row.name)
-		frappe.db.set_value(
-			"Lead",
-			row.name,
-			{
-				"lead_score": result.total,
-				"score_band": result.band,
-				"behavioral_score": result.behavioral,
-				"demographic_score": result.demographic,
-				"engagement_score": result.engagement,
-				"score_updated_on": now,
-			},
-			update_modified=False,
-		)
+		updates.append((row.name, result))
 		for idx, r in enumerate(new_rows, 1):
 			new_children.append((row.name, idx, r))
 		if (row.lead_score, row.score_band) != (result.total, result.band):
@@ -371,10 +359,35 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 				}
 			)
 	if changed_leads:
+		_update_scores(updates, now)
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
 	return len(changed_leads)
+
+
+def _update_scores(updates, now) -> None:
+	"""One UPDATE for a whole chunk: each column set with CASE name WHEN ... THEN ... END."""
+	names = [name for name, _result in updates]
+	values: list = []
+	sets = []
+	for column, value_of in (
+		("lead_score", lambda r: r.total),
+		("score_band", lambda r: r.band),
+		("behavioral_score", lambda r: r.behavioral),
+		("demographic_score", lambda r: r.demographic),
+		("engagement_score", lambda r: r.engagement),
+	):
+		sets.append(f"`{column}` = case `name` " + " ".join(["when %s then %s"] * len(updates)) + " end")
+		for name, result in updates:
+			values.extend((name, value_of(result)))
+	sets.append("`score_updated_on` = %s")
+	values.append(now)
+	values.extend(names)
+	frappe.db.sql(
+		"update `tabLead` set {} where `name` in ({})".format(", ".join(sets), ", ".join(["%s"] * len(names))),
+		values,
+	)
 
 
 def _insert_breakdown(children, now) -> None:
