@@ -1,0 +1,301 @@
+"""Consent and opt-out (policy 2.2): who may be contacted, on which channel, for which purpose.
+
+The consent ledger is append-only: every grant and every withdrawal is a record with a timestamp.
+The rules here read a lead's records as plain data and decide:
+
+* **Latest record wins** per (channel, purpose), ordered by the consent timestamp; at the same
+  timestamp a withdrawal beats a grant, then the insertion order decides. The input order never
+  matters.
+* **A withdrawal is channel-wide.** "Stop emailing me" stops e-mail for every purpose: a
+  withdrawal for (Email, Marketing/Nurture) also ends an earlier (Email, Sales Contact) grant. Only a
+  grant recorded after the withdrawal, for a given purpose, opens that purpose again.
+* **Marketing/Nurture needs explicit consent** (lawful basis "Consent").
+* **Sales Contact** may rely on "Consent" or "Contract" (the person asked us for something: steps
+  before a contract). "Legitimate Interest" counts only when the site allows it *and* the record
+  documents it (evidence text or file): policy 2.2 asks for explicit consent, so the default is no.
+* ERPNext's ``unsubscribed`` flag on the Lead blocks e-mail; the Lead status "Do Not Contact"
+  blocks every channel.
+
+No frappe import: the Frappe layer (lead_policy/consent.py, lead_policy/email_guard.py) loads the
+records, calls these functions and renders the problems.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from lead_policy.policy.problems import Problem, _
+
+EMAIL = "Email"
+PHONE = "Phone"
+SMS = "SMS/WhatsApp"
+POST = "Post"
+CHANNELS = (EMAIL, PHONE, SMS, POST)
+
+SALES = "Sales Contact"
+MARKETING = "Marketing/Nurture"
+PURPOSES = (SALES, MARKETING)
+
+GRANTED = "Granted"
+WITHDRAWN = "Withdrawn"
+STATUSES = (GRANTED, WITHDRAWN)
+
+CONSENT = "Consent"
+LEGITIMATE_INTEREST = "Legitimate Interest"
+CONTRACT = "Contract"
+LEGAL_OBLIGATION = "Legal Obligation"
+LAWFUL_BASES = (CONSENT, LEGITIMATE_INTEREST, CONTRACT, LEGAL_OBLIGATION)
+
+SOURCES = ("Web Form", "API", "Import", "Call", "Email", "Letter", "Manual", "Unsubscribe Link", "Newsletter")
+
+DO_NOT_CONTACT = "Do Not Contact"
+CONVERTED = "Converted"
+
+# Lawful bases each purpose may rely on for a grant (Legitimate Interest is added by a setting)
+ACCEPTED_BASES = {SALES: (CONSENT, CONTRACT), MARKETING: (CONSENT,)}
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+	"""One ledger row. ``order`` breaks ties between rows with the same timestamp (insertion order)."""
+
+	channel: str
+	purpose: str
+	status: str
+	consent_on: datetime
+	lawful_basis: str = CONSENT
+	documented: bool = False  # evidence text or file present
+	order: str = ""
+
+	def sort_key(self) -> tuple:
+		return (
+			self.consent_on,
+			self.status == WITHDRAWN,
+			self.order,
+			self.purpose,
+			self.lawful_basis,
+			self.documented,
+		)
+
+
+@dataclass(frozen=True)
+class Decision:
+	allowed: bool
+	problem: Problem | None = None
+	record: ConsentRecord | None = None  # the grant contact relies on, or the record that blocks it
+
+	def __bool__(self) -> bool:
+		return self.allowed
+
+
+def latest(records) -> ConsentRecord | None:
+	records = list(records)
+	return max(records, key=ConsentRecord.sort_key) if records else None
+
+
+def latest_by_key(records) -> dict[tuple[str, str], ConsentRecord]:
+	"""The newest record of each (channel, purpose), whatever the order of ``records``."""
+	groups: dict[tuple[str, str], list[ConsentRecord]] = {}
+	for r in records:
+		groups.setdefault((r.channel, r.purpose), []).append(r)
+	return {key: latest(rows) for key, rows in groups.items()}
+
+
+def effective(records, channel: str, purpose: str) -> ConsentRecord | None:
+	"""The record that decides (channel, purpose): the newest grant for this purpose or withdrawal on
+	this channel for any purpose."""
+	return latest(
+		r for r in records if r.channel == channel and (r.purpose == purpose or r.status == WITHDRAWN)
+	)
+
+
+def can_contact(
+	records,
+	channel: str,
+	purpose: str,
+	*,
+	unsubscribed: bool = False,
+	status: str | None = None,
+	allow_legitimate_interest: bool = False,
+) -> Decision:
+	"""May this lead be contacted on ``channel`` for ``purpose`` now?"""
+	params = {"channel": channel, "purpose": purpose}
+	if status == DO_NOT_CONTACT:
+		return Decision(False, Problem("status", _("the lead's status is Do Not Contact."), params))
+	if channel == EMAIL and unsubscribed:
+		return Decision(False, Problem("unsubscribed", _("the lead has unsubscribed from e-mails."), params))
+	record = effective(records, channel, purpose)
+	if record is None:
+		return Decision(
+			False, Problem("consent", _("there is no consent on record for {purpose} by {channel}."), params)
+		)
+	if record.status == WITHDRAWN:
+		return Decision(
+			False,
+			Problem(
+				"consent",
+				_("consent for {channel} was withdrawn on {on}."),
+				{**params, "on": record.consent_on},
+			),
+			record,
+		)
+	bases = ACCEPTED_BASES.get(purpose, (CONSENT,))
+	if record.lawful_basis in bases:
+		return Decision(True, None, record)
+	if (
+		purpose == SALES
+		and record.lawful_basis == LEGITIMATE_INTEREST
+		and allow_legitimate_interest
+		and record.documented
+	):
+		return Decision(True, None, record)
+	if purpose == SALES and record.lawful_basis == LEGITIMATE_INTEREST:
+		reason = (
+			_("the legitimate interest for {purpose} by {channel} is not documented (add evidence).")
+			if allow_legitimate_interest
+			else _(
+				"{purpose} by {channel} relies on legitimate interest, which the policy settings do not accept."
+			)
+		)
+		return Decision(False, Problem("lawful_basis", reason, params), record)
+	return Decision(
+		False,
+		Problem(
+			"lawful_basis",
+			_("{purpose} by {channel} needs explicit consent; the record relies on {basis}."),
+			{**params, "basis": record.lawful_basis},
+		),
+		record,
+	)
+
+
+@dataclass(frozen=True)
+class LeadContactState:
+	"""What the contact rules need to know about one lead."""
+
+	lead: str
+	records: tuple[ConsentRecord, ...] = ()
+	unsubscribed: bool = False
+	status: str | None = None
+
+
+def can_contact_address(
+	leads: list[LeadContactState], channel: str, purpose: str, *, allow_legitimate_interest: bool = False
+) -> Decision:
+	"""Several leads may share one e-mail address (one person, duplicate leads): the person decides.
+
+	Their ledgers are read as one. An unsubscribe or "Do Not Contact" on any of them blocks the
+	address; otherwise the merged ledger decides.
+	"""
+	records = tuple(r for lead in leads for r in lead.records)
+	unsubscribed = any(lead.unsubscribed for lead in leads)
+	status = DO_NOT_CONTACT if any(lead.status == DO_NOT_CONTACT for lead in leads) else None
+	return can_contact(
+		records,
+		channel,
+		purpose,
+		unsubscribed=unsubscribed,
+		status=status,
+		allow_legitimate_interest=allow_legitimate_interest,
+	)
+
+
+def summary(records, unsubscribed: bool = False) -> str:
+	"""Short per-channel state for the Lead form and lists, e.g.
+	``Email: Granted (Sales Contact, Marketing/Nurture); Phone: Withdrawn``."""
+	parts = []
+	for channel in CHANNELS:
+		on_channel = [r for r in records if r.channel == channel]
+		if channel == EMAIL and unsubscribed:  # blocks e-mail whatever the ledger says
+			parts.append(f"{channel}: Unsubscribed")
+			continue
+		if not on_channel:
+			continue
+		states = {p: effective(on_channel, channel, p) for p in PURPOSES}
+		granted = [p for p, r in states.items() if r and r.status == GRANTED]
+		if granted:
+			parts.append(f"{channel}: Granted ({', '.join(granted)})")
+		else:
+			parts.append(f"{channel}: Withdrawn")
+	return "; ".join(parts)
+
+
+def has_consent(records) -> bool:
+	"""Whether any (channel, purpose) is currently granted: such leads are never anonymised by retention."""
+	return any(
+		(r := effective(records, channel, purpose)) is not None and r.status == GRANTED
+		for channel in CHANNELS
+		for purpose in PURPOSES
+	)
+
+
+def record_problems(
+	channel: str | None,
+	purpose: str | None,
+	status: str | None,
+	lawful_basis: str | None,
+	source: str | None,
+	consent_on: datetime | None,
+	now: datetime,
+	documented: bool = False,
+	source_reference: str | None = None,
+) -> list[Problem]:
+	"""Checks on one ledger record before it is stored."""
+	found = []
+	for field, value, allowed, label in (
+		("channel", channel, CHANNELS, _("Channel")),
+		("purpose", purpose, PURPOSES, _("Purpose")),
+		("status", status, STATUSES, _("Status")),
+		("lawful_basis", lawful_basis, LAWFUL_BASES, _("Lawful Basis")),
+		("source", source, SOURCES, _("Captured Via")),
+	):
+		if value not in allowed:
+			found.append(
+				Problem(
+					field,
+					_("{label} must be one of {allowed}, not {value}."),
+					{"label": label, "allowed": ", ".join(allowed), "value": value or ""},
+				)
+			)
+	if consent_on is None:
+		found.append(Problem("consent_on", _("Set when the consent was given or withdrawn.")))
+	elif consent_on > now + timedelta(minutes=5):
+		found.append(
+			Problem(
+				"consent_on", _("Consent cannot be recorded for a future time ({on})."), {"on": consent_on}
+			)
+		)
+	if status == GRANTED and lawful_basis == LEGITIMATE_INTEREST and not documented:
+		found.append(
+			Problem(
+				"evidence",
+				_("Document the legitimate interest (evidence text or file) before relying on it."),
+			)
+		)
+	if status == GRANTED and source == "Import" and not source_reference:
+		found.append(
+			Problem("source_reference", _("Imported consent needs its file and row as the reference."))
+		)
+	return found
+
+
+def retention_due(
+	*,
+	has_consent: bool,
+	status: str | None,
+	last_activity: date | datetime | None,
+	created: date | datetime,
+	today: date,
+	keep_days: int,
+) -> bool:
+	"""Should a lead be anonymised because it is kept longer than the retention period allows?
+
+	Only leads without any current consent, not converted, whose last activity (or creation, when
+	they never had one) is more than ``keep_days`` ago; "Do Not Contact" leads count the same way.
+	``keep_days`` 0 switches retention off.
+	"""
+	if keep_days <= 0 or has_consent or status == CONVERTED:
+		return False
+	last = last_activity or created
+	if isinstance(last, datetime):
+		last = last.date()
+	return last <= today - timedelta(days=keep_days)

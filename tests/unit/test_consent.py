@@ -1,0 +1,191 @@
+from datetime import date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lead_policy.policy.consent import (
+	CHANNELS,
+	CONSENT,
+	CONTRACT,
+	EMAIL,
+	GRANTED,
+	LAWFUL_BASES,
+	LEGITIMATE_INTEREST,
+	MARKETING,
+	PHONE,
+	PURPOSES,
+	SALES,
+	STATUSES,
+	WITHDRAWN,
+	ConsentRecord,
+	LeadContactState,
+	can_contact,
+	can_contact_address,
+	effective,
+	has_consent,
+	latest_by_key,
+	record_problems,
+	retention_due,
+	summary,
+)
+
+T0 = datetime(2026, 1, 1, 9, 0)
+
+
+def rec(channel=EMAIL, purpose=SALES, status=GRANTED, minutes=0, basis=CONSENT, documented=False, order=""):
+	return ConsentRecord(channel, purpose, status, T0 + timedelta(minutes=minutes), basis, documented, order)
+
+
+records = st.lists(
+	st.builds(
+		ConsentRecord,
+		channel=st.sampled_from(CHANNELS),
+		purpose=st.sampled_from(PURPOSES),
+		status=st.sampled_from(STATUSES),
+		consent_on=st.integers(0, 20).map(lambda m: T0 + timedelta(minutes=m)),  # many equal timestamps
+		lawful_basis=st.sampled_from(LAWFUL_BASES),
+		documented=st.booleans(),
+		order=st.text(alphabet="abc", max_size=2),
+	),
+	max_size=12,
+)
+
+
+@given(records, st.randoms())
+def test_latest_record_wins_whatever_the_input_order(rows, rnd):
+	shuffled = list(rows)
+	rnd.shuffle(shuffled)
+	assert latest_by_key(shuffled) == latest_by_key(rows)
+	assert summary(shuffled) == summary(rows)
+	for channel in CHANNELS:
+		for purpose in PURPOSES:
+			assert can_contact(shuffled, channel, purpose) == can_contact(rows, channel, purpose)
+
+
+@given(records)
+def test_latest_is_the_newest_of_its_key(rows):
+	for (channel, purpose), row in latest_by_key(rows).items():
+		same = [r for r in rows if (r.channel, r.purpose) == (channel, purpose)]
+		assert row in same
+		assert all(r.consent_on <= row.consent_on for r in same)
+
+
+@given(records, st.sampled_from(CHANNELS), st.sampled_from(PURPOSES))
+def test_a_withdrawal_newer_than_every_grant_blocks_the_channel_for_all_purposes(rows, channel, purpose):
+	last = max([r.consent_on for r in rows], default=T0)
+	withdrawal = ConsentRecord(channel, MARKETING, WITHDRAWN, last + timedelta(minutes=1))
+	for p in PURPOSES:
+		decision = can_contact([*rows, withdrawal], channel, p)
+		assert not decision.allowed
+		assert decision.record == withdrawal
+	assert "Granted" not in summary([*rows, withdrawal]).split(f"{channel}:")[-1].split(";")[0]
+
+
+def test_a_later_grant_reopens_only_its_purpose():
+	rows = [
+		rec(purpose=SALES),
+		rec(purpose=MARKETING, status=WITHDRAWN, minutes=5),
+		rec(purpose=SALES, minutes=10),
+	]
+	assert can_contact(rows, EMAIL, SALES).allowed
+	assert not can_contact(rows, EMAIL, MARKETING).allowed
+	assert summary(rows) == "Email: Granted (Sales Contact)"
+
+
+def test_same_timestamp_withdrawal_beats_grant():
+	rows = [rec(status=WITHDRAWN, order="a"), rec(status=GRANTED, order="b")]
+	assert effective(rows, EMAIL, SALES).status == WITHDRAWN
+
+
+def test_no_record_means_no_contact():
+	decision = can_contact([], EMAIL, SALES)
+	assert not decision.allowed and "no consent on record" in decision.problem.render()
+	assert not can_contact([rec(channel=PHONE)], EMAIL, SALES).allowed  # consent is per channel
+
+
+def test_marketing_needs_explicit_consent():
+	assert can_contact([rec(purpose=MARKETING)], EMAIL, MARKETING).allowed
+	for basis in (CONTRACT, LEGITIMATE_INTEREST):
+		d = can_contact(
+			[rec(purpose=MARKETING, basis=basis, documented=True)],
+			EMAIL,
+			MARKETING,
+			allow_legitimate_interest=True,
+		)
+		assert not d.allowed and d.problem.field == "lawful_basis"
+	# a sales consent is no marketing consent
+	assert not can_contact([rec(purpose=SALES)], EMAIL, MARKETING).allowed
+
+
+def test_sales_contact_bases():
+	assert can_contact([rec(basis=CONTRACT)], EMAIL, SALES).allowed
+	li = rec(basis=LEGITIMATE_INTEREST, documented=True)
+	assert not can_contact([li], EMAIL, SALES).allowed  # the settings do not accept it by default
+	assert can_contact([li], EMAIL, SALES, allow_legitimate_interest=True).allowed
+	undocumented = rec(basis=LEGITIMATE_INTEREST)
+	d = can_contact([undocumented], EMAIL, SALES, allow_legitimate_interest=True)
+	assert not d.allowed and "not documented" in d.problem.render()
+
+
+def test_unsubscribed_blocks_email_only_and_do_not_contact_blocks_all():
+	rows = [rec(channel=EMAIL), rec(channel=PHONE)]
+	assert not can_contact(rows, EMAIL, SALES, unsubscribed=True).allowed
+	assert can_contact(rows, PHONE, SALES, unsubscribed=True).allowed
+	for channel in (EMAIL, PHONE):
+		assert not can_contact(rows, channel, SALES, status="Do Not Contact").allowed
+	assert summary(rows, unsubscribed=True) == "Email: Unsubscribed; Phone: Granted (Sales Contact)"
+
+
+def test_address_shared_by_duplicate_leads():
+	granted = LeadContactState("A", (rec(),))
+	empty = LeadContactState("B")
+	assert can_contact_address([granted, empty], EMAIL, SALES).allowed  # the person consented once
+	assert not can_contact_address([granted, LeadContactState("C", unsubscribed=True)], EMAIL, SALES).allowed
+	withdrew_later = LeadContactState("D", (rec(status=WITHDRAWN, minutes=5),))
+	assert not can_contact_address([granted, withdrew_later], EMAIL, SALES).allowed
+	granted_later = LeadContactState("E", (rec(minutes=10),))
+	assert can_contact_address([granted, withdrew_later, granted_later], EMAIL, SALES).allowed
+
+
+@given(records)
+def test_has_consent_matches_the_summary(rows):
+	assert has_consent(rows) == ("Granted" in summary(rows))
+
+
+def test_record_checks():
+	now = T0
+	ok = record_problems(EMAIL, SALES, GRANTED, CONSENT, "Web Form", now, now)
+	assert ok == []
+	fields = {p.field for p in record_problems("Fax", "Spam", "Maybe", "Whim", "Rumour", None, now)}
+	assert fields == {"channel", "purpose", "status", "lawful_basis", "source", "consent_on"}
+	future = record_problems(EMAIL, SALES, GRANTED, CONSENT, "API", now + timedelta(hours=1), now)
+	assert [p.field for p in future] == ["consent_on"]
+	li = record_problems(EMAIL, SALES, GRANTED, LEGITIMATE_INTEREST, "Manual", now, now)
+	assert [p.field for p in li] == ["evidence"]
+	assert (
+		record_problems(EMAIL, SALES, GRANTED, LEGITIMATE_INTEREST, "Manual", now, now, documented=True) == []
+	)
+	imported = record_problems(EMAIL, SALES, GRANTED, CONSENT, "Import", now, now)
+	assert [p.field for p in imported] == ["source_reference"]
+	assert (
+		record_problems(
+			EMAIL, SALES, GRANTED, CONSENT, "Import", now, now, source_reference="leads.csv row 7"
+		)
+		== []
+	)
+
+
+def test_retention():
+	today = date(2026, 6, 30)
+	base = dict(
+		has_consent=False, status="Open", last_activity=None, created=datetime(2026, 1, 1), today=today
+	)
+	assert retention_due(**base, keep_days=180)  # created 180 days before
+	assert not retention_due(**base, keep_days=181)
+	assert not retention_due(**base, keep_days=0)  # switched off
+	assert not retention_due(**{**base, "has_consent": True}, keep_days=30)
+	assert not retention_due(**{**base, "status": "Converted"}, keep_days=30)
+	assert retention_due(**{**base, "status": "Do Not Contact"}, keep_days=30)
+	recent = {**base, "last_activity": datetime(2026, 6, 1, 15, 0)}
+	assert not retention_due(**recent, keep_days=30)
+	assert retention_due(**recent, keep_days=29)
