@@ -23,16 +23,34 @@ doc_events = {
 		"on_update": "lead_policy.events.lead.on_update",
 	},
 	# Contact with a lead becomes a scoring signal (Lead Activity)
+	# E-mail to a lead needs consent (policy 2.2); calls without consent are flagged
 	"Communication": {
-		"after_insert": "lead_policy.activity.on_communication_insert",
+		"validate": "lead_policy.email_guard.validate_communication",
+		"after_insert": [
+			"lead_policy.activity.on_communication_insert",
+			"lead_policy.consent.on_communication_insert",
+		],
 		"on_update": "lead_policy.activity.on_communication_update",
 	},
-	"Call Log": {"after_insert": "lead_policy.activity.on_call_log_insert"},
+	"Call Log": {
+		"after_insert": ["lead_policy.activity.on_call_log_insert", "lead_policy.consent.on_call_log_insert"]
+	},
 	"Event": {"after_insert": "lead_policy.activity.on_event_insert"},
+	# Every frappe.sendmail (campaigns, newsletters, notifications): consent and opt-out link
+	"Email Queue": {"before_insert": "lead_policy.email_guard.before_email_queue_insert"},
+	# Opt-outs made through Frappe (unsubscribe links, newsletter groups) reach the ledger
+	"Email Unsubscribe": {"after_insert": "lead_policy.email_guard.on_email_unsubscribe"},
+	"Email Group Member": {"on_update": "lead_policy.email_guard.on_email_group_member_update"},
 }
 
-permission_query_conditions = {"Lead Handover": "lead_policy.handover.permission_query"}
-has_permission = {"Lead Handover": "lead_policy.handover.has_permission"}
+permission_query_conditions = {
+	"Lead Handover": "lead_policy.handover.permission_query",
+	"Lead Consent": "lead_policy.consent.permission_query",
+}
+has_permission = {
+	"Lead Handover": "lead_policy.handover.has_permission",
+	"Lead Consent": "lead_policy.consent.has_permission",
+}
 
 scheduler_events = {
 	"daily_long": [

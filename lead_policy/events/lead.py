@@ -1,6 +1,6 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, scoring
+from lead_policy import assignment, consent, scoring
 
 
 def validate(doc, method=None):
@@ -8,6 +8,7 @@ def validate(doc, method=None):
 
 
 def after_insert(doc, method=None):
+	consent.on_lead_insert(doc)  # first, so the assignment's handover note shows the consent
 	assignment.on_lead_insert(doc)
 
 
@@ -15,3 +16,4 @@ def on_update(doc, method=None):
 	scoring.log_score_change(doc)
 	if not doc.flags.in_insert:
 		assignment.on_lead_update(doc)
+		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger

@@ -153,6 +153,47 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 	},
+	# Consent and data protection (policy 2): kept in step with the Lead Consent ledger
+	{
+		"fieldname": "consent_section",
+		"fieldtype": "Section Break",
+		"label": "Consent",
+		"insert_after": "assignment_reason",
+	},
+	{
+		"fieldname": "consent_status",
+		"fieldtype": "Small Text",
+		"label": "Consent Status",
+		"insert_after": "consent_section",
+		"read_only": 1,
+		"no_copy": 1,
+		"description": "Current consent per channel from the Lead Consent ledger. Use Lead Policy > Record Consent or Record Opt-out.",
+	},
+	{
+		"fieldname": "consent_column_break",
+		"fieldtype": "Column Break",
+		"insert_after": "consent_status",
+	},
+	{
+		"fieldname": "has_consent",
+		"fieldtype": "Check",
+		"label": "Consent on Record",
+		"insert_after": "consent_column_break",
+		"read_only": 1,
+		"no_copy": 1,
+		"in_standard_filter": 1,
+		"description": "Some channel and purpose is currently granted. Leads without consent fall under the retention period.",
+	},
+	{
+		"fieldname": "anonymised_on",
+		"fieldtype": "Datetime",
+		"label": "Anonymised On",
+		"insert_after": "has_consent",
+		"read_only": 1,
+		"no_copy": 1,
+		"depends_on": "anonymised_on",
+		"description": "Personal data was erased (deletion request or retention); statistics were kept.",
+	},
 ]
 
 

@@ -9,6 +9,7 @@ frappe.ui.form.on("Lead", {
 		if (frm.perm[0] && frm.perm[0].write) {
 			frm.add_custom_button(__("Reassign"), () => lead_policy.reassign(frm), __("Lead Policy"));
 		}
+		lead_policy.consent_buttons(frm);
 	},
 });
 
@@ -86,6 +87,68 @@ lead_policy.reassign = function (frm) {
 				d.hide();
 				frm.reload_doc();
 				if (r.message) frappe.show_alert({ message: __("Handover {0} created", [r.message]), indicator: "green" });
+			});
+		},
+	});
+	d.show();
+};
+
+// Consent (policy 2.2): the ledger is append-only, so the form records grants and opt-outs.
+lead_policy.CONSENT_CHANNELS = ["Email", "Phone", "SMS/WhatsApp", "Post"];
+
+lead_policy.consent_buttons = function (frm) {
+	if (frm.doc.consent_status) {
+		const withdrawn = /Withdrawn|Unsubscribed/.test(frm.doc.consent_status);
+		frm.dashboard.add_indicator(__("Consent: {0}", [frm.doc.consent_status]), withdrawn ? "red" : "green");
+	} else if (!frm.doc.anonymised_on) {
+		frm.dashboard.add_indicator(__("No consent on record"), "orange");
+	}
+	if (frm.doc.anonymised_on || !frappe.model.can_create("Lead Consent")) return;
+	frm.add_custom_button(__("Record Consent"), () => lead_policy.record_consent(frm), __("Lead Policy"));
+	frm.add_custom_button(__("Record Opt-out"), () => lead_policy.record_opt_out(frm), __("Lead Policy"));
+	frm.add_custom_button(
+		__("Consent History"),
+		() => frappe.set_route("List", "Lead Consent", { lead: frm.doc.name }),
+		__("Lead Policy")
+	);
+};
+
+lead_policy.record_consent = function (frm) {
+	const d = new frappe.ui.Dialog({
+		title: __("Record Consent"),
+		fields: [
+			{ fieldname: "channel", fieldtype: "Select", label: __("Channel"), options: lead_policy.CONSENT_CHANNELS, reqd: 1, default: "Email" },
+			{ fieldname: "purpose", fieldtype: "Select", label: __("Purpose"), options: ["Sales Contact", "Marketing/Nurture"], reqd: 1 },
+			{ fieldname: "lawful_basis", fieldtype: "Select", label: __("Lawful Basis"), options: ["Consent", "Contract", "Legitimate Interest", "Legal Obligation"], reqd: 1, default: "Consent" },
+			{ fieldname: "source", fieldtype: "Select", label: __("Captured Via"), options: ["Call", "Email", "Letter", "Web Form", "Manual"], reqd: 1, default: "Call" },
+			{ fieldname: "source_reference", fieldtype: "Data", label: __("Captured Where"), description: __("Call log, e-mail, form or event") },
+			{ fieldname: "evidence", fieldtype: "Small Text", label: __("Evidence"), reqd: 1, description: __("What the person agreed to, in their words if possible.") },
+		],
+		primary_action_label: __("Record"),
+		primary_action(values) {
+			frappe.call("lead_policy.consent.add_consent", { lead: frm.doc.name, ...values }).then(() => {
+				d.hide();
+				frm.reload_doc();
+			});
+		},
+	});
+	d.show();
+};
+
+lead_policy.record_opt_out = function (frm) {
+	const d = new frappe.ui.Dialog({
+		title: __("Record Opt-out"),
+		fields: [
+			{ fieldname: "channel", fieldtype: "Select", label: __("Channel"), options: ["All", ...lead_policy.CONSENT_CHANNELS], reqd: 1, default: "All" },
+			{ fieldname: "how", fieldtype: "Select", label: __("How Did They Ask"), options: ["Email", "Call", "Letter", "Manual"], reqd: 1, default: "Email" },
+			{ fieldname: "note", fieldtype: "Small Text", label: __("Note") },
+		],
+		primary_action_label: __("Record Opt-out"),
+		primary_action(values) {
+			frappe.call("lead_policy.consent.record_opt_out", { lead: frm.doc.name, ...values }).then(() => {
+				d.hide();
+				frappe.show_alert({ message: __("Opt-out recorded; contact on that channel stops now."), indicator: "green" });
+				frm.reload_doc();
 			});
 		},
 	});

@@ -1,0 +1,531 @@
+"""The consent ledger in the Frappe layer (policy 2.2).
+
+* ``record_consent`` / ``record_consents``: the one way to add ledger rows (intake, API, import,
+  desk). ``doc.flags.lead_policy_consent = [dict, ...]`` on a new Lead does the same after insert.
+* Each new row refreshes the Lead's ``consent_status`` summary and ``has_consent`` flag, set-based.
+* Opt-outs (``withdraw``): an e-mail opt-out covers every lead with the same address and sets
+  ERPNext's ``unsubscribed``; ``record_opt_out`` is the one-click desk action.
+* Rows are append-only for everyone but the System Manager; reading follows the Lead's permissions.
+
+The rules themselves are in ``lead_policy.policy.consent``.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import cint, escape_html, get_datetime, now_datetime
+
+from lead_policy.permissions import is_manager
+from lead_policy.policy import consent as policy
+from lead_policy.settings import area_enabled, get_settings, throw_problems
+
+LEDGER = "Lead Consent"
+LEDGER_FIELDS = [
+	"name",
+	"lead",
+	"channel",
+	"purpose",
+	"status",
+	"lawful_basis",
+	"consent_on",
+	"evidence",
+	"evidence_file",
+	"creation",
+]
+
+
+class ConsentRequiredError(frappe.ValidationError):
+	"""Contact refused because the lead has not consented (or opted out)."""
+
+
+# ---------- recording ----------
+
+
+def record_consent(
+	lead: str,
+	channel: str,
+	purpose: str,
+	status: str = policy.GRANTED,
+	lawful_basis: str = policy.CONSENT,
+	source: str = "Manual",
+	evidence: str | None = None,
+	*,
+	consent_on=None,
+	source_reference: str | None = None,
+	evidence_file: str | None = None,
+) -> str:
+	"""Add one ledger row for ``lead`` and refresh the lead's consent summary. Returns its name.
+
+	For intake (web form checkbox, API payload, import column): ``source`` is how it was captured
+	(Web Form, API, Import, Call, Email, Letter, Manual, Unsubscribe Link), ``source_reference``
+	where (form route, API client, "file.csv row 12"), ``evidence`` what the person agreed to.
+	"""
+	doc = _new_row(
+		lead,
+		channel=channel,
+		purpose=purpose,
+		status=status,
+		lawful_basis=lawful_basis,
+		source=source,
+		evidence=evidence,
+		consent_on=consent_on,
+		source_reference=source_reference,
+		evidence_file=evidence_file,
+	)
+	doc.insert(ignore_permissions=True)
+	return doc.name
+
+
+def record_consents(lead: str, entries: list[dict], default_source: str = "API") -> list[str]:
+	"""Several rows for one lead (e.g. every box ticked on a form); the summary is refreshed once."""
+	names = []
+	for entry in entries or []:
+		entry = dict(entry)
+		entry.setdefault("source", default_source)
+		doc = _new_row(lead, **entry)
+		doc.flags.lead_policy_skip_refresh = True
+		doc.insert(ignore_permissions=True)
+		names.append(doc.name)
+		if doc.status == policy.GRANTED and doc.channel == policy.EMAIL:
+			_resubscribe_if_latest(doc)
+	if names:
+		refresh_leads([lead])
+	return names
+
+
+def _new_row(lead: str, **values):
+	allowed = {
+		"channel",
+		"purpose",
+		"status",
+		"lawful_basis",
+		"source",
+		"evidence",
+		"consent_on",
+		"source_reference",
+		"evidence_file",
+	}
+	unknown = set(values) - allowed
+	if unknown:
+		frappe.throw(
+			_("Unknown consent values: {0}. Use {1}.").format(
+				", ".join(sorted(unknown)), ", ".join(sorted(allowed))
+			),
+			title=_("Invalid Consent"),
+		)
+	values = {k: v for k, v in values.items() if v is not None}
+	values.setdefault("status", policy.GRANTED)
+	values.setdefault("lawful_basis", policy.CONSENT)
+	values.setdefault("source", "Manual")
+	return frappe.get_doc({"doctype": LEDGER, "lead": lead, **values})
+
+
+def on_lead_insert(doc) -> None:
+	"""Lead after_insert: consent captured with the lead (``doc.flags.lead_policy_consent``) becomes ledger rows."""
+	entries = doc.flags.pop("lead_policy_consent", None)
+	if not entries:
+		return
+	if isinstance(entries, dict):
+		entries = [entries]
+	record_consents(doc.name, entries)
+	values = frappe.db.get_value(
+		"Lead", doc.name, ["consent_status", "has_consent", "unsubscribed"], as_dict=True
+	)
+	doc.update(values)
+
+
+def on_lead_update(doc) -> None:
+	"""Lead on_update: a rep ticking ERPNext's "Unsubscribed" records an e-mail opt-out in the ledger;
+	unticking it only refreshes the summary (e-mail opens again with a newer consent record)."""
+	before = doc.get_doc_before_save()
+	if not before or cint(before.get("unsubscribed")) == cint(doc.get("unsubscribed")):
+		return
+	if cint(doc.unsubscribed):
+		withdraw(
+			[doc.name],
+			[policy.EMAIL],
+			source="Manual",
+			evidence=_("Unsubscribed ticked on the lead by {0}").format(frappe.session.user),
+		)
+	else:
+		refresh_leads([doc.name])
+	doc.consent_status = frappe.db.get_value("Lead", doc.name, "consent_status")
+
+
+# ---------- Lead Consent controller ----------
+
+
+def validate_consent(doc) -> None:
+	if not doc.is_new() and not _is_system_manager():
+		frappe.throw(
+			_(
+				"Consent records are never changed: to withdraw or renew consent, record a new entry."
+				" Only a System Manager can correct a record (the change is tracked)."
+			),
+			frappe.PermissionError,
+			title=_("Consent Ledger"),
+		)
+	if doc.is_new():
+		doc.recorded_by = doc.recorded_by if _is_system_manager() and doc.recorded_by else frappe.session.user
+		lead = (
+			frappe.db.get_value("Lead", doc.lead, ["lead_name", "email_id"], as_dict=True)
+			if doc.lead
+			else None
+		)
+		if lead:
+			doc.lead_name = lead.lead_name
+			doc.email_id = lead.email_id
+	doc.consent_on = doc.consent_on or now_datetime()
+	problems = policy.record_problems(
+		doc.channel,
+		doc.purpose,
+		doc.status,
+		doc.lawful_basis,
+		doc.source,
+		get_datetime(doc.consent_on),
+		now_datetime(),
+		documented=bool(doc.evidence or doc.evidence_file),
+		source_reference=doc.source_reference,
+	)
+	throw_problems(doc, problems, _("Invalid Consent"))
+
+
+def after_consent_insert(doc) -> None:
+	if doc.flags.lead_policy_skip_refresh:
+		return
+	if doc.status == policy.GRANTED and doc.channel == policy.EMAIL:
+		_resubscribe_if_latest(doc)
+	refresh_leads([doc.lead])
+
+
+def refuse_delete(doc) -> None:
+	if not _is_system_manager():
+		frappe.throw(
+			_("Consent records are the lead's evidence and cannot be deleted; record a withdrawal instead."),
+			frappe.PermissionError,
+		)
+
+
+def _is_system_manager(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return user == "Administrator" or "System Manager" in frappe.get_roles(user)
+
+
+# ---------- reading the ledger ----------
+
+
+def ledger(leads: list[str]) -> dict[str, list[policy.ConsentRecord]]:
+	"""Every lead's ledger rows as policy records, in one query."""
+	out: dict[str, list[policy.ConsentRecord]] = {lead: [] for lead in leads}
+	if not leads:
+		return out
+	for row in frappe.get_all(LEDGER, filters={"lead": ("in", list(leads))}, fields=LEDGER_FIELDS):
+		out.setdefault(row.lead, []).append(to_record(row))
+	return out
+
+
+def to_record(row) -> policy.ConsentRecord:
+	return policy.ConsentRecord(
+		channel=row.channel,
+		purpose=row.purpose,
+		status=row.status,
+		consent_on=get_datetime(row.consent_on),
+		lawful_basis=row.lawful_basis or policy.CONSENT,
+		documented=bool(row.evidence or row.evidence_file),
+		order=f"{get_datetime(row.creation).isoformat()}|{row.name}",
+	)
+
+
+def refresh_leads(leads: list[str]) -> None:
+	"""Write ``consent_status`` and ``has_consent`` of the given leads: one read, one write per
+	distinct value (not per lead), without touching ``modified``."""
+	leads = sorted(set(filter(None, leads)))
+	if not leads:
+		return
+	records = ledger(leads)
+	unsubscribed = dict(
+		frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["name", "unsubscribed"], as_list=True)
+	)
+	groups: dict[tuple[str, int], list[str]] = {}
+	for lead in leads:
+		if lead not in unsubscribed:
+			continue
+		rows = records.get(lead, [])
+		key = (policy.summary(rows, bool(cint(unsubscribed[lead]))), int(policy.has_consent(rows)))
+		groups.setdefault(key, []).append(lead)
+	Lead = frappe.qb.DocType("Lead")
+	for (text, flag), names in groups.items():
+		frappe.qb.update(Lead).set(Lead.consent_status, text).set(Lead.has_consent, flag).where(
+			Lead.name.isin(names)
+		).run()
+
+
+# ---------- decisions ----------
+
+
+def contact_states(leads: list[dict]) -> list[policy.LeadContactState]:
+	"""``leads``: rows with name, unsubscribed and status."""
+	records = ledger([lead["name"] for lead in leads])
+	return [
+		policy.LeadContactState(
+			lead=lead["name"],
+			records=tuple(records.get(lead["name"], [])),
+			unsubscribed=bool(cint(lead.get("unsubscribed"))),
+			status=lead.get("status"),
+		)
+		for lead in leads
+	]
+
+
+def can_contact_lead(lead: str, channel: str, purpose: str = policy.SALES) -> policy.Decision:
+	"""The decision for one lead (by itself, not by address)."""
+	row = frappe.db.get_value("Lead", lead, ["name", "unsubscribed", "status"], as_dict=True)
+	if not row:
+		return policy.Decision(False)
+	(state,) = contact_states([row])
+	return policy.can_contact(
+		state.records,
+		channel,
+		purpose,
+		unsubscribed=state.unsubscribed,
+		status=state.status,
+		allow_legitimate_interest=bool(cint(get_settings().allow_legitimate_interest)),
+	)
+
+
+# ---------- opt-out ----------
+
+OPT_OUT_SOURCES = ("Email", "Call", "Letter", "Manual", "Unsubscribe Link", "Newsletter")
+
+
+def leads_with_address(email: str, include_converted: bool = True) -> list[dict]:
+	if not email:
+		return []
+	filters = {"email_id": email.strip(), "anonymised_on": ("is", "not set")}
+	if not include_converted:
+		filters["status"] = ("!=", policy.CONVERTED)
+	return frappe.get_all(
+		"Lead", filters=filters, fields=["name", "lead_name", "email_id", "unsubscribed", "status"]
+	)
+
+
+def withdraw(
+	leads: list[str],
+	channels: list[str],
+	source: str,
+	evidence: str | None = None,
+	source_reference: str | None = None,
+) -> list[str]:
+	"""Record a withdrawal for every purpose on each channel of each lead. An e-mail withdrawal also
+	covers every lead with the same address and sets ERPNext's ``unsubscribed`` on them, so nothing
+	is sent to that address again until a newer consent is recorded."""
+	leads = sorted(set(leads))
+	if not leads:
+		return []
+	channels_of = {lead: list(channels) for lead in leads}
+	if policy.EMAIL in channels:
+		# the same person behind other leads: their e-mail stops too
+		addresses = {
+			a.strip() for a in frappe.get_all("Lead", filters={"name": ("in", leads)}, pluck="email_id") if a
+		}
+		for address in addresses:
+			for lead in leads_with_address(address):
+				channels_of.setdefault(lead["name"], [policy.EMAIL])
+		leads = sorted(channels_of)
+	now = now_datetime()
+	names = []
+	for lead in leads:
+		for channel in channels_of[lead]:
+			for purpose in policy.PURPOSES:
+				doc = _new_row(
+					lead,
+					channel=channel,
+					purpose=purpose,
+					status=policy.WITHDRAWN,
+					source=source,
+					evidence=evidence,
+					consent_on=now,
+					source_reference=source_reference,
+				)
+				doc.flags.lead_policy_skip_refresh = True
+				doc.insert(ignore_permissions=True)
+				names.append(doc.name)
+	if policy.EMAIL in channels:
+		_unsubscribe_leads(leads)
+	refresh_leads(leads)
+	return names
+
+
+def _unsubscribe_leads(leads: list[str]) -> None:
+	"""ERPNext's flag. No Frappe Email Unsubscribe row: Frappe would drop the address from later
+	mails silently, where the app's checkpoint tells the sender why (lead_policy.email_guard)."""
+	Lead = frappe.qb.DocType("Lead")
+	frappe.qb.update(Lead).set(Lead.unsubscribed, 1).where(Lead.name.isin(leads)).run()
+
+
+def _resubscribe_if_latest(doc) -> None:
+	"""A new e-mail grant that is newer than every e-mail withdrawal of the address undoes the
+	unsubscribe: ERPNext's flag and Frappe's Email Unsubscribe rows for these leads."""
+	if not doc.email_id:
+		return
+	leads = leads_with_address(doc.email_id)
+	names = [lead["name"] for lead in leads]
+	if not names or not any(cint(lead["unsubscribed"]) for lead in leads):
+		return
+	merged = [r for rows in ledger(names).values() for r in rows]
+	current = policy.effective(merged, policy.EMAIL, doc.purpose)
+	if not current or current.status != policy.GRANTED or current.order.split("|")[-1] != doc.name:
+		return
+	Lead = frappe.qb.DocType("Lead")
+	frappe.qb.update(Lead).set(Lead.unsubscribed, 0).where(Lead.name.isin(names)).run()
+	frappe.db.delete(
+		"Email Unsubscribe",
+		{"reference_doctype": "Lead", "reference_name": ("in", names), "global_unsubscribe": 0},
+	)
+	refresh_leads(names)
+
+
+@frappe.whitelist(methods=["POST"])
+def record_opt_out(lead: str, channel: str, how: str = "Manual", note: str | None = None) -> dict:
+	"""One click for the rep: the lead asked (by reply, phone, letter ...) not to be contacted on
+	``channel`` ("All" for every channel). Stops contact at once; e-mail covers the whole address."""
+	frappe.get_doc("Lead", lead).check_permission("read")
+	if not frappe.has_permission(LEDGER, "create"):
+		frappe.throw(_("You are not allowed to record consent."), frappe.PermissionError)
+	channels = list(policy.CHANNELS) if channel == "All" else [channel]
+	if not set(channels) <= set(policy.CHANNELS):
+		frappe.throw(
+			_("Channel must be one of {0} or All, not {1}.").format(", ".join(policy.CHANNELS), channel),
+			title=_("Invalid Opt-out"),
+		)
+	if how not in OPT_OUT_SOURCES:
+		frappe.throw(
+			_("How must be one of {0}, not {1}.").format(", ".join(OPT_OUT_SOURCES), how),
+			title=_("Invalid Opt-out"),
+		)
+	withdraw(
+		[lead],
+		channels,
+		source=how,
+		evidence=note or _("Opt-out recorded by {0}").format(frappe.session.user),
+	)
+	return {"consent_status": frappe.db.get_value("Lead", lead, "consent_status")}
+
+
+@frappe.whitelist(methods=["POST"])
+def add_consent(
+	lead: str,
+	channel: str,
+	purpose: str,
+	lawful_basis: str = policy.CONSENT,
+	source: str = "Manual",
+	evidence: str | None = None,
+	source_reference: str | None = None,
+	consent_on: str | None = None,
+) -> dict:
+	"""Desk and API: record that the lead granted consent."""
+	frappe.get_doc("Lead", lead).check_permission("read")
+	if not frappe.has_permission(LEDGER, "create"):
+		frappe.throw(_("You are not allowed to record consent."), frappe.PermissionError)
+	name = record_consent(
+		lead,
+		channel,
+		purpose,
+		policy.GRANTED,
+		lawful_basis,
+		source,
+		evidence,
+		consent_on=consent_on,
+		source_reference=source_reference,
+	)
+	return {"consent": name, "consent_status": frappe.db.get_value("Lead", lead, "consent_status")}
+
+
+# ---------- calls without consent ----------
+
+
+def flag_calls(leads, channel: str, reference: tuple[str, str]) -> None:
+	"""A call or message logged without consent for its channel is kept, and flagged on the lead."""
+	if not area_enabled("consent"):
+		return
+	leads = sorted(set(leads))
+	rows = (
+		frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["name", "unsubscribed", "status"])
+		if leads
+		else []
+	)
+	allow_li = bool(cint(get_settings().allow_legitimate_interest))
+	for state in contact_states(rows):
+		decision = policy.can_contact(
+			state.records, channel, policy.SALES, status=state.status, allow_legitimate_interest=allow_li
+		)
+		if decision.allowed:
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Comment",
+				"comment_type": "Info",
+				"reference_doctype": "Lead",
+				"reference_name": state.lead,
+				"content": _(
+					"{0} {1} was logged without {2} consent: {3} Record the lead's consent or opt-out."
+				).format(_(reference[0]), escape_html(reference[1]), _(channel), decision.problem.render(_)),
+			}
+		).insert(ignore_permissions=True)
+
+
+def _linked_leads(doc, table: str) -> set[str]:
+	return {
+		row.link_name
+		for row in doc.get(table) or []
+		if row.get("link_doctype") == "Lead" and row.get("link_name")
+	}
+
+
+def on_call_log_insert(doc, method=None) -> None:
+	if (doc.get("type") or "Outgoing") != "Outgoing":
+		return  # the lead called us
+	flag_calls(_linked_leads(doc, "links"), policy.PHONE, ("Call Log", doc.name))
+
+
+def on_communication_insert(doc, method=None) -> None:
+	if doc.communication_type != "Communication" or doc.sent_or_received != "Sent":
+		return
+	if doc.communication_medium == "Email":
+		if area_enabled("consent"):
+			from lead_policy.email_guard import flag_logged_email
+
+			flag_logged_email(doc)
+		return
+	medium = {"Phone": policy.PHONE, "SMS": policy.SMS}.get(doc.communication_medium)
+	if not medium:
+		return
+	leads = _linked_leads(doc, "timeline_links")
+	if doc.reference_doctype == "Lead" and doc.reference_name:
+		leads.add(doc.reference_name)
+	flag_calls(leads, medium, ("Communication", doc.name))
+
+
+# ---------- permissions ----------
+
+
+def permission_query(user: str | None = None) -> str | None:
+	"""Consent rows of the leads the user may read (the Lead's own permissions decide)."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return None
+	try:
+		readable = frappe.get_list(
+			"Lead", fields=["name"], user=user, limit_page_length=0, order_by="", run=0
+		)
+	except frappe.PermissionError:
+		return "1=0"
+	return f"`tabLead Consent`.`lead` in ({readable})"
+
+
+def has_permission(doc, ptype=None, user=None) -> bool:
+	user = user or frappe.session.user
+	if ptype in ("write", "delete", "cancel", "submit", "amend") and not _is_system_manager(user):
+		return False
+	if is_manager(user) or not doc.get("lead") or not frappe.db.exists("Lead", doc.lead):
+		return True
+	return frappe.has_permission("Lead", "read", doc=doc.lead, user=user)

@@ -1,0 +1,347 @@
+"""E-mail to leads (policy 2.2): only with consent, always with a working opt-out link.
+
+The checkpoint is **Email Queue before_insert**: every mail Frappe sends passes there, whoever sends
+it (desk e-mail, reply, Email Campaign, Newsletter, Notification, custom ``frappe.sendmail``).
+
+* A mail someone writes (it has a Communication: the e-mail dialog, a reply) to a lead without
+  consent is refused with a message naming the lead and the fix; the whole request rolls back.
+  Recording an e-mail without sending it stays possible (policy 5.2: record every interaction);
+  lead_policy.consent flags such a record on the lead, as it does for calls.
+* Bulk and automatic mail (campaigns, newsletters, notifications): recipients without consent are
+  taken off the queue; a queue left with nobody stays as an "Error" row that says why, and an Email
+  Campaign gets a comment. The campaign is never set to "Unsubscribed". ERPNext records each
+  campaign mail as a Communication before sending it; ``validate_communication`` marks that record
+  "Rejected", so it does not count as contact.
+
+Which e-mails count as "to a lead": those sent to an address that belongs to a lead that is not
+converted, whose reference (or whose Communication's reference) is a Lead, an Email Campaign or a
+Newsletter, or that a person wrote without any reference (a Communication). Campaigns and
+newsletters are Marketing/Nurture, the rest Sales Contact. Mails about other documents
+(quotations, invoices) and system mails without a Communication (password reset, the privacy
+request's own confirmations) are outside the lead policy.
+
+Every queued e-mail to a lead gets Frappe's per-recipient unsubscribe link, pointing to
+``unsubscribe`` below; Frappe's own unsubscribe records (Email Unsubscribe) and newsletter
+unsubscribes are also turned into ledger withdrawals.
+"""
+
+from email import policy as email_policy
+from email.parser import Parser
+
+import frappe
+from frappe import _
+from frappe.utils import cint, escape_html, parse_addr, split_emails
+from frappe.utils.verified_command import verify_request
+
+from lead_policy import consent
+from lead_policy.policy import consent as policy
+from lead_policy.settings import area_enabled, get_settings
+
+UNSUBSCRIBE_METHOD = "/api/method/lead_policy.email_guard.unsubscribe"
+FRAPPE_UNSUBSCRIBE_METHOD = "/api/method/frappe.email.queue.unsubscribe"
+PLACEHOLDER = "<!--unsubscribe_url-->"
+MARKETING_DOCTYPES = ("Email Campaign", "Newsletter")
+IN_SCOPE = (None, "", "Lead", *MARKETING_DOCTYPES)
+
+
+def addresses_of(*values) -> list[str]:
+	out = []
+	for value in values:
+		items = split_emails(value) if isinstance(value, str) else (value or [])
+		for item in items:
+			address = parse_addr(item)[1]
+			if address and "@" in address:
+				out.append(address.strip().lower())
+	return list(dict.fromkeys(out))
+
+
+def blocked_recipients(addresses: list[str], purpose: str) -> dict[str, tuple[list[dict], policy.Decision]]:
+	"""Addresses (of the given ones) that belong to leads which may not be e-mailed for ``purpose``.
+
+	Two queries whatever the number of addresses: the leads, then their ledgers.
+	"""
+	if not addresses or not area_enabled("consent"):
+		return {}
+	leads = frappe.get_all(
+		"Lead",
+		filters={
+			"email_id": ("in", addresses),
+			"status": ("!=", policy.CONVERTED),
+			"anonymised_on": ("is", "not set"),
+		},
+		fields=["name", "lead_name", "email_id", "unsubscribed", "status"],
+	)
+	if not leads:
+		return {}
+	by_address: dict[str, list[dict]] = {}
+	for lead in leads:
+		by_address.setdefault(lead.email_id.strip().lower(), []).append(lead)
+	states = {s.lead: s for s in consent.contact_states(leads)}
+	allow_li = bool(cint(get_settings().allow_legitimate_interest))
+	out = {}
+	for address, rows in by_address.items():
+		decision = policy.can_contact_address(
+			[states[r.name] for r in rows], policy.EMAIL, purpose, allow_legitimate_interest=allow_li
+		)
+		if not decision.allowed:
+			out[address] = (rows, decision)
+	return out
+
+
+def refusal_message(blocked: dict, purpose: str) -> str:
+	lines = []
+	for address, (rows, decision) in blocked.items():
+		names = ", ".join(f"{escape_html(r.lead_name or r.name)} ({r.name})" for r in rows)
+		lines.append(
+			_("Lead {0} at {1} may not be e-mailed for {2}: {3}").format(
+				names,
+				escape_html(address),
+				_(purpose),
+				decision.problem.render(_) if decision.problem else "",
+			)
+		)
+	lines.append(
+		_("Record the lead's consent first (Lead > Lead Policy > Record Consent), or leave the address out.")
+	)
+	return "<br>".join(lines)
+
+
+def purpose_for(doctype: str | None) -> str:
+	return policy.MARKETING if doctype in MARKETING_DOCTYPES else policy.SALES
+
+
+# ---------- checkpoint 1: Communication ----------
+
+
+def validate_communication(doc, method=None) -> None:
+	"""ERPNext records a campaign mail (Communication) before it sends it: mark the record of a mail
+	the Email Queue checkpoint will stop, so it does not count as contact with the lead."""
+	if not (
+		doc.is_new()
+		and doc.reference_doctype == "Email Campaign"
+		and doc.communication_medium == "Email"
+		and doc.sent_or_received == "Sent"
+	):
+		return
+	if blocked_recipients(addresses_of(doc.recipients, doc.cc, doc.bcc), policy.MARKETING):
+		doc.delivery_status = "Rejected"
+
+
+# ---------- the checkpoint: Email Queue ----------
+
+
+def before_email_queue_insert(doc, method=None) -> None:
+	if not doc.message or not area_enabled("consent"):
+		return
+	context, context_name, purpose, written = _queue_context(doc)
+	if context not in IN_SCOPE or (not context and not doc.communication):
+		return  # about another document, or a system mail
+	recipients = [r.recipient for r in doc.recipients]
+	blocked = blocked_recipients(addresses_of(recipients), purpose)
+	if blocked and written:
+		# someone is writing to the lead: tell them, and send nothing
+		frappe.throw(
+			refusal_message(blocked, purpose), consent.ConsentRequiredError, title=_("No Consent to E-mail")
+		)
+	if blocked:
+		keep = [r for r in doc.recipients if parse_addr(r.recipient)[1].strip().lower() not in blocked]
+		doc.set("recipients", keep)
+		reason = frappe.utils.strip_html(refusal_message(blocked, purpose).replace("<br>", "\n"))
+		if not keep:
+			doc.status = "Error"
+			doc.error = _("Not sent (lead policy, consent):") + "\n" + reason
+		if context == "Email Campaign" and context_name and frappe.db.exists("Email Campaign", context_name):
+			frappe.get_doc(
+				{
+					"doctype": "Comment",
+					"comment_type": "Info",
+					"reference_doctype": "Email Campaign",
+					"reference_name": context_name,
+					"content": _("Campaign e-mail not sent: {0}").format(refusal_message(blocked, purpose)),
+				}
+			).insert(ignore_permissions=True)
+	lead_addresses = _lead_addresses([r.recipient for r in doc.recipients])
+	if lead_addresses:
+		ensure_opt_out_link(doc, lead_addresses)
+
+
+def _queue_context(doc) -> tuple[str | None, str | None, str, bool]:
+	"""(reference doctype, name, purpose, written by a person) of a queued mail, through its
+	Communication if it has one."""
+	context, name = doc.reference_doctype, doc.reference_name
+	if not doc.communication:
+		return context, name, purpose_for(context), False
+	comm = frappe.db.get_value(
+		"Communication", doc.communication, ["reference_doctype", "reference_name"], as_dict=True
+	)
+	if not comm:
+		# not committed yet (a background sender raced its caller): treat it as bulk, be strict
+		return context, name, policy.MARKETING, False
+	if comm.reference_doctype in MARKETING_DOCTYPES or not context:
+		context, name = comm.reference_doctype, comm.reference_name
+	return context, name, purpose_for(context), context not in MARKETING_DOCTYPES
+
+
+def _lead_addresses(recipients) -> dict[str, str]:
+	"""{address: lead} for recipients that are leads (any status but anonymised)."""
+	addresses = addresses_of(recipients)
+	if not addresses:
+		return {}
+	rows = frappe.get_all(
+		"Lead",
+		filters={"email_id": ("in", addresses), "anonymised_on": ("is", "not set")},
+		fields=["name", "email_id"],
+		order_by="creation asc",
+	)
+	out = {}
+	for row in rows:
+		out.setdefault(row.email_id.strip().lower(), row.name)
+	return out
+
+
+def ensure_opt_out_link(doc, lead_addresses: dict[str, str]) -> None:
+	"""Every mail to a lead carries a one-click opt-out: Frappe's per-recipient unsubscribe link,
+	pointing to this app's endpoint. Newsletters keep their own (it unsubscribes from the group,
+	which the app also records as a withdrawal)."""
+	has_link = cint(doc.add_unsubscribe_link) and doc.reference_doctype and PLACEHOLDER in doc.message
+	if has_link:
+		if doc.unsubscribe_method in (None, "", FRAPPE_UNSUBSCRIBE_METHOD):
+			doc.unsubscribe_method = UNSUBSCRIBE_METHOD
+		return
+	doc.message = add_opt_out_footer(doc.message)
+	doc.add_unsubscribe_link = 1
+	doc.unsubscribe_method = UNSUBSCRIBE_METHOD
+	if not doc.reference_doctype:
+		# Frappe builds the link only for mails with a reference
+		doc.reference_doctype = "Lead"
+		doc.reference_name = next(iter(lead_addresses.values()))
+
+
+def opt_out_footer_html() -> str:
+	return (
+		'\n<div class="lead-policy-opt-out" style="margin-top:16px;font-size:12px;color:#8d99a6">\n'
+		+ escape_html(_("You receive this e-mail because you are in contact with us."))
+		+ "\n<br>\n"
+		+ f'<a href="{PLACEHOLDER}"\ntarget="_blank">'
+		+ escape_html(_("Unsubscribe: no more e-mails from us"))
+		+ "</a>\n</div>\n"
+	)
+
+
+def opt_out_footer_text() -> str:
+	return "\n\n" + _("Unsubscribe (no more e-mails from us):") + "\n" + PLACEHOLDER + "\n"
+
+
+def add_opt_out_footer(message: str) -> str:
+	"""Add the opt-out footer to the HTML and plain-text parts of a queued MIME message.
+
+	The link itself stays Frappe's ``<!--unsubscribe_url-->`` placeholder, which the Email Queue
+	replaces with a signed, per-recipient URL when it sends.
+	"""
+	msg = Parser(policy=email_policy.SMTP).parsestr(message)
+	changed = False
+	for part in msg.walk():
+		if part.is_multipart() or part.get_filename() or part.get_content_disposition() == "attachment":
+			continue
+		ctype = part.get_content_type()
+		if ctype not in ("text/html", "text/plain"):
+			continue
+		body = part.get_content()
+		if PLACEHOLDER in body:
+			continue
+		if ctype == "text/html":
+			footer = opt_out_footer_html()
+			if "<!--unsubscribe link here-->" in body:
+				body = body.replace("<!--unsubscribe link here-->", footer, 1)
+			elif "</body>" in body:
+				body = body.replace("</body>", footer + "</body>", 1)
+			else:
+				body += footer
+			part.set_content(body, subtype="html", charset="utf-8", cte="quoted-printable")
+		else:
+			part.set_content(
+				body + opt_out_footer_text(), subtype="plain", charset="utf-8", cte="quoted-printable"
+			)
+		changed = True
+	return msg.as_string(policy=email_policy.SMTP) if changed else message
+
+
+def flag_logged_email(doc) -> None:
+	"""An e-mail recorded as sent (not through the app's queue) to a lead without consent is kept
+	and flagged on the lead. A mail actually sent from here was refused before, so this is a log."""
+	if doc.delivery_status == "Rejected" or doc.reference_doctype not in (None, "", "Lead"):
+		return
+	blocked = blocked_recipients(addresses_of(doc.recipients, doc.cc, doc.bcc), policy.SALES)
+	for _address, (rows, decision) in blocked.items():
+		for row in rows:
+			frappe.get_doc(
+				{
+					"doctype": "Comment",
+					"comment_type": "Info",
+					"reference_doctype": "Lead",
+					"reference_name": row.name,
+					"content": _(
+						"{0} {1} was recorded without {2} consent: {3} Record the lead's consent or opt-out."
+					).format(
+						_("Communication"), escape_html(doc.name), _(policy.EMAIL), decision.problem.render(_)
+					),
+				}
+			).insert(ignore_permissions=True)
+
+
+# ---------- opting out ----------
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def unsubscribe(email: str, doctype: str | None = None, name: str | None = None) -> None:
+	"""The one-click link in every e-mail to a lead (signed by Frappe, per recipient)."""
+	if not verify_request():
+		return  # Frappe shows "Invalid Link"
+	opt_out_address(
+		email, policy.SALES if doctype not in MARKETING_DOCTYPES else policy.MARKETING, (doctype, name)
+	)
+	frappe.local.flags.commit = True  # a GET request is not committed otherwise
+	frappe.respond_as_web_page(
+		_("Unsubscribed"),
+		_("{0} will not receive any more e-mails from us.").format(escape_html(email)),
+		indicator_color="green",
+	)
+
+
+def opt_out_address(
+	email: str, purpose: str = policy.SALES, reference=None, source: str = "Unsubscribe Link"
+) -> list[str]:
+	"""Withdraw e-mail consent for every lead with this address; returns the leads."""
+	leads = [lead["name"] for lead in consent.leads_with_address(email)]
+	if not leads:
+		return []
+	ref = f"{reference[0]} {reference[1]}" if reference and reference[0] and reference[1] else None
+	consent.withdraw(
+		leads,
+		[policy.EMAIL],
+		source=source,
+		evidence=_("{0} opted out of e-mail for {1} ({2}).").format(email, _(purpose), source),
+		source_reference=ref,
+	)
+	return leads
+
+
+def on_email_unsubscribe(doc, method=None) -> None:
+	"""Frappe's own unsubscribe (e.g. "Leave this conversation" links) also opts the lead out.
+
+	The app's own links never create a row referring to an Email Campaign (ERPNext would then mark
+	the whole campaign "Unsubscribed"); if Frappe's do, the ledger still records the address only.
+	"""
+	opt_out_address(
+		doc.email, purpose_for(doc.reference_doctype), (doc.reference_doctype, doc.reference_name)
+	)
+
+
+def on_email_group_member_update(doc, method=None) -> None:
+	"""A newsletter unsubscribe is an e-mail opt-out of the leads with that address."""
+	if not cint(doc.unsubscribed):
+		return
+	before = doc.get_doc_before_save()
+	if before and cint(before.unsubscribed):
+		return
+	opt_out_address(doc.email, policy.MARKETING, ("Email Group", doc.email_group), source="Newsletter")
