@@ -12,7 +12,10 @@ after_migrate = "lead_policy.setup.install.after_migrate"
 before_uninstall = "lead_policy.setup.install.before_uninstall"
 
 # Desk additions to ERPNext forms
-doctype_js = {"Lead": "public/js/lead.js"}
+doctype_js = {
+	"Lead": "public/js/lead.js",
+	"Personal Data Deletion Request": "public/js/personal_data_deletion_request.js",
+}
 
 # ERPNext's Lead is extended with doc_events, never override_doctype_class (that keeps only the
 # last app's class and collides with other apps).
@@ -41,6 +44,7 @@ doc_events = {
 	# Opt-outs made through Frappe (unsubscribe links, newsletter groups) reach the ledger
 	"Email Unsubscribe": {"after_insert": "lead_policy.email_guard.on_email_unsubscribe"},
 	"Email Group Member": {"on_update": "lead_policy.email_guard.on_email_group_member_update"},
+	"Personal Data Deletion Request": {"on_change": "lead_policy.privacy.on_deletion_request_change"},
 }
 
 permission_query_conditions = {
@@ -55,5 +59,31 @@ has_permission = {
 scheduler_events = {
 	"daily_long": [
 		"lead_policy.scheduler.rescore.daily_decay",
+		"lead_policy.scheduler.retention.daily",
 	],
 }
+
+# Right of access and erasure (Personal Data Download / Deletion Request): the personal fields of
+# leads and of the app's records. Frappe redacts these; lead_policy.privacy then anonymises the
+# whole lead (see on_deletion_request_change) and keeps the KPI fields.
+user_data_fields = [
+	{
+		"doctype": "Lead",
+		"filter_by": "email_id",
+		"redact_fields": [
+			"first_name",
+			"middle_name",
+			"last_name",
+			"lead_name",
+			"title",
+			"phone",
+			"mobile_no",
+			"whatsapp_no",
+			"fax",
+			"email_id",
+		],
+	},
+	{"doctype": "Lead Consent", "filter_by": "email_id", "redact_fields": ["lead_name", "evidence", "email_id"]},
+	{"doctype": "Lead Handover", "strict": True},
+	{"doctype": "Lead Activity", "strict": True},
+]
