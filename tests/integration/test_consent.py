@@ -1,0 +1,565 @@
+"""Consent, opt-out and data protection (policy 2) on a real site."""
+
+import email
+import json
+import re
+from email import policy as email_policy
+from urllib.parse import urlsplit
+
+import frappe
+import pytest
+from frappe.core.doctype.communication.email import make as make_communication
+from frappe.utils import add_days, now_datetime, random_string, today
+from frappe.website.doctype.personal_data_download_request.personal_data_download_request import (
+	get_user_data,
+)
+
+from lead_policy.consent import ConsentRequiredError, record_consent, record_opt_out
+from lead_policy.email_guard import UNSUBSCRIBE_METHOD, unsubscribe
+
+from .helpers import make_lead, set_settings
+from .test_foundation import _user_with_roles
+
+
+@pytest.fixture
+def outbox():
+	"""An outgoing account; emails are muted so nothing leaves (and Email Queue never commits)."""
+	frappe.local.outgoing_email_account = {}
+	frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": "_LP Test Outbox",
+			"email_id": "lp-outbox@example.com",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "localhost",
+			"password": "x",
+			"send_unsubscribe_message": 0,
+		}
+	).insert(ignore_permissions=True)
+	frappe.flags.mute_emails = True
+	set_settings(enable_consent=1)
+	yield
+	frappe.flags.mute_emails = False
+	frappe.local.outgoing_email_account = {}
+
+
+def send(lead, subject="Hello", to=None):
+	return make_communication(
+		doctype="Lead",
+		name=lead.name,
+		recipients=to or lead.email_id,
+		subject=subject,
+		content=f"<p>Dear {lead.first_name}, about your enquiry.</p>",
+		send_email=True,
+	)
+
+
+def queued_for(communication):
+	return frappe.get_all("Email Queue", filters={"communication": communication}, pluck="name")
+
+
+def opt_out_url(queue_name, address):
+	"""The link the recipient gets: Frappe builds the message per recipient when it sends."""
+	from frappe.email.doctype.email_queue.email_queue import SendMailContext
+
+	queue = frappe.get_doc("Email Queue", queue_name)
+	raw = SendMailContext(queue).build_message(address)
+	message = email.message_from_bytes(raw, policy=email_policy.default)
+	urls = {}
+	for part in message.walk():
+		if part.get_content_type() in ("text/html", "text/plain"):
+			found = re.findall(r"https?://[^\s\"<>]+", part.get_content())
+			links = [u.replace("&amp;", "&") for u in found if "unsubscribe" in u]
+			assert len(links) == 1, links
+			urls[part.get_content_type()] = links[0]
+	return urls
+
+
+def follow(url):
+	"""GET the signed link the way a browser does (Frappe verifies the signature on the request)."""
+	from werkzeug.test import EnvironBuilder
+
+	parts = urlsplit(url)
+	frappe.local.request = EnvironBuilder(
+		path=parts.path, query_string=parts.query, method="GET"
+	).get_request()
+	frappe.local.flags.signed_query_string = None
+	frappe.local.response = frappe._dict()
+	params = dict(p.split("=", 1) for p in parts.query.split("&"))
+	try:
+		from urllib.parse import unquote
+
+		unsubscribe(unquote(params["email"]), params.get("doctype"), unquote(params.get("name", "")))
+	finally:
+		del frappe.local.request
+	return frappe.local.message_title
+
+
+def test_email_to_lead_without_consent_is_refused(outbox):
+	lead = make_lead(first_name="Nora")
+	with pytest.raises(ConsentRequiredError) as refused:
+		send(lead)
+	message = str(refused.value)
+	assert lead.name in message and lead.email_id in message
+	assert "Record the lead's consent" in message
+	frappe.db.rollback()  # what a failed request does
+	assert not frappe.db.exists("Communication", {"reference_name": lead.name, "sent_or_received": "Sent"})
+
+
+def test_email_with_consent_is_queued_with_working_opt_out_link(outbox):
+	lead = make_lead(first_name="Olga")
+	record_consent(
+		lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked: contact me"
+	)
+	comm = send(lead)
+	(queue,) = queued_for(comm["name"])
+	q = frappe.get_doc("Email Queue", queue)
+	assert q.status == "Not Sent" and [r.recipient for r in q.recipients] == [lead.email_id]
+	assert q.unsubscribe_method == UNSUBSCRIBE_METHOD and q.add_unsubscribe_link
+	urls = opt_out_url(queue, lead.email_id)
+	assert set(urls) == {"text/html", "text/plain"}
+	for url in urls.values():
+		assert UNSUBSCRIBE_METHOD in url and "_signature=" in url and "email=" in url
+
+
+def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
+	frappe.db.set_single_value("CRM Settings", "allow_lead_duplication_based_on_emails", 1)
+	lead = make_lead(first_name="Paul")
+	twin = make_lead(first_name="Paul", email_id=lead.email_id.upper())  # same person, duplicate lead
+	for name in (lead.name, twin.name):
+		record_consent(name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked")
+	(queue,) = queued_for(send(lead)["name"])
+	url = opt_out_url(queue, lead.email_id)["text/html"]
+
+	tampered = url.replace("email=", "email=x")
+	assert follow(tampered) == "Invalid Link"
+	assert not frappe.db.get_value("Lead", lead.name, "unsubscribed")
+
+	assert follow(url) == "Unsubscribed"
+	for name in (lead.name, twin.name):
+		doc = frappe.get_doc("Lead", name)
+		assert doc.unsubscribed == 1
+		assert doc.consent_status == "Email: Unsubscribed"
+		withdrawn = frappe.get_all(
+			"Lead Consent", filters={"lead": name, "status": "Withdrawn"}, fields=["channel", "source"]
+		)
+		assert {(w.channel, w.source) for w in withdrawn} == {("Email", "Unsubscribe Link")}
+
+	with pytest.raises(ConsentRequiredError, match="unsubscribed"):
+		send(lead, "Second try")
+	with pytest.raises(ConsentRequiredError):
+		send(twin, "Through the duplicate")
+
+	# a newer consent (e.g. the person signs up again) opens e-mail again
+	record_consent(lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Signed up again")
+	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 0
+	assert queued_for(send(lead, "Welcome back")["name"])
+
+
+def _campaign(template_subject="News for {{ doc.first_name }}"):
+	template = frappe.get_doc(
+		{
+			"doctype": "Email Template",
+			"name": f"_LP Nurture {random_string(5)}",
+			"subject": template_subject,
+			"response": "<p>Our latest news.</p>",
+		}
+	).insert(ignore_permissions=True)
+	campaign = frappe.get_doc({"doctype": "Campaign", "campaign_name": f"_LP Nurture {random_string(5)}"})
+	campaign.append("campaign_schedules", {"email_template": template.name, "send_after_days": 0})
+	return campaign.insert(ignore_permissions=True)
+
+
+def test_campaign_skips_leads_without_marketing_consent_without_unsubscribing(outbox):
+	from erpnext.crm.doctype.email_campaign.email_campaign import send_mail
+
+	campaign = _campaign()
+	opted_in = make_lead(first_name="Quinn")
+	sales_only = make_lead(first_name="Rita")
+	silent = make_lead(first_name="Sam")
+	record_consent(
+		opted_in.name, "Email", "Marketing/Nurture", "Granted", "Consent", "Web Form", "Newsletter box"
+	)
+	record_consent(
+		sales_only.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Contact me box"
+	)
+	results = {}
+	for lead in (opted_in, sales_only, silent):
+		ec = frappe.get_doc(
+			{
+				"doctype": "Email Campaign",
+				"campaign_name": campaign.name,
+				"email_campaign_for": "Lead",
+				"recipient": lead.name,
+				"start_date": today(),
+			}
+		).insert(ignore_permissions=True)
+		ec_row = frappe._dict(ec.as_dict())
+		comm = send_mail(campaign.campaign_schedules[0], ec_row)["name"]
+		queues = frappe.get_all(
+			"Email Queue", filters={"communication": comm}, fields=["name", "status", "error"]
+		)
+		results[lead.name] = (ec, comm, queues)
+
+	ec, comm, queues = results[opted_in.name]
+	assert [q.status for q in queues] == ["Not Sent"]
+	assert UNSUBSCRIBE_METHOD in opt_out_url(queues[0].name, opted_in.email_id)["text/html"]
+
+	for lead in (sales_only, silent):
+		ec, comm, queues = results[lead.name]
+		sendable = [q for q in queues if q.status != "Error"]
+		assert not sendable
+		assert all(not frappe.get_all("Email Queue Recipient", filters={"parent": q.name}) for q in queues)
+		comments = frappe.get_all(
+			"Comment",
+			filters={"reference_doctype": "Email Campaign", "reference_name": ec.name},
+			pluck="content",
+		)
+		assert any(lead.name in c and "Marketing/Nurture" in c for c in comments)
+		assert frappe.db.get_value("Email Campaign", ec.name, "status") != "Unsubscribed"
+		assert frappe.db.get_value("Communication", comm, "delivery_status") == "Rejected"
+		assert not frappe.db.exists("Lead Activity", {"lead": lead.name, "reference_name": comm})
+	assert frappe.db.exists(
+		"Lead Activity", {"lead": opted_in.name, "reference_name": results[opted_in.name][1]}
+	)
+
+
+def test_consent_passed_at_lead_creation_becomes_ledger_rows():
+	lead = frappe.get_doc(
+		{
+			"doctype": "Lead",
+			"first_name": "Tara",
+			"last_name": random_string(5),
+			"email_id": f"{random_string(8).lower()}@example.com",
+		}
+	)
+	lead.flags.lead_policy_consent = [
+		{
+			"channel": "Email",
+			"purpose": "Marketing/Nurture",
+			"source": "Web Form",
+			"source_reference": "/contact-us",
+			"evidence": "I want the newsletter",
+		},
+		{"channel": "Phone", "purpose": "Sales Contact", "lawful_basis": "Contract", "source": "API"},
+	]
+	lead.insert()
+	rows = frappe.get_all(
+		"Lead Consent",
+		filters={"lead": lead.name},
+		fields=[
+			"channel",
+			"purpose",
+			"status",
+			"lawful_basis",
+			"source",
+			"source_reference",
+			"email_id",
+			"recorded_by",
+		],
+		order_by="channel",
+	)
+	assert [(r.channel, r.purpose, r.status, r.lawful_basis, r.source) for r in rows] == [
+		("Email", "Marketing/Nurture", "Granted", "Consent", "Web Form"),
+		("Phone", "Sales Contact", "Granted", "Contract", "API"),
+	]
+	assert rows[0].source_reference == "/contact-us" and rows[0].email_id == lead.email_id
+	assert rows[0].recorded_by == "Administrator"
+	assert lead.consent_status == "Email: Granted (Marketing/Nurture); Phone: Granted (Sales Contact)"
+	assert frappe.db.get_value("Lead", lead.name, "has_consent") == 1
+
+	bad = frappe.get_doc(
+		{"doctype": "Lead", "first_name": "Uma", "email_id": f"{random_string(8).lower()}@example.com"}
+	)
+	bad.flags.lead_policy_consent = [{"channel": "Telepathy", "purpose": "Sales Contact", "source": "API"}]
+	with pytest.raises(frappe.ValidationError, match="Channel must be one of"):
+		bad.insert()
+
+
+def test_sales_user_reads_but_cannot_edit_or_delete_consent():
+	rep = _user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	lead = make_lead()
+	other = make_lead()
+	name = record_consent(
+		lead.name, "Email", "Sales Contact", "Granted", "Consent", "Call", "Said yes on the phone"
+	)
+	record_consent(other.name, "Email", "Sales Contact", "Granted", "Consent", "Call", "Yes")
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": rep, "allow": "Lead", "for_value": lead.name}
+	).insert(ignore_permissions=True)
+
+	frappe.set_user(rep)
+	visible = frappe.get_list("Lead Consent", filters={"lead": ("in", [lead.name, other.name])}, pluck="name")
+	assert visible == [name]  # follows the Lead's permissions
+	hidden = frappe.get_all("Lead Consent", filters={"lead": other.name}, pluck="name")[0]
+	assert not frappe.has_permission("Lead Consent", "read", doc=hidden)
+	assert frappe.has_permission("Lead Consent", "read", doc=name)
+	doc = frappe.get_doc("Lead Consent", name)
+	doc.status = "Withdrawn"
+	with pytest.raises(frappe.PermissionError):
+		doc.save()
+	with pytest.raises(frappe.PermissionError):
+		doc.save(ignore_permissions=True)  # even code running for the rep cannot rewrite history
+	with pytest.raises(frappe.PermissionError):
+		frappe.delete_doc("Lead Consent", name)
+	# the rep records the opt-out as a new entry instead
+	record_opt_out(lead.name, "Email", "Call", "Asked us to stop emailing")
+	frappe.set_user("Administrator")
+
+	assert frappe.db.get_value("Lead Consent", name, "status") == "Granted"
+	assert frappe.db.get_value("Lead", lead.name, "consent_status") == "Email: Unsubscribed"
+	# the System Manager can correct a record; the change is tracked
+	doc = frappe.get_doc("Lead Consent", name)
+	doc.evidence = "Said yes on the phone (call 12 May)"
+	doc.save(ignore_version=False)  # Frappe skips versions under tests unless asked
+	assert frappe.db.exists("Version", {"ref_doctype": "Lead Consent", "docname": name})
+
+
+def test_calls_without_phone_consent_are_logged_but_flagged():
+	silent, agreed = make_lead(), make_lead()
+	record_consent(agreed.name, "Phone", "Sales Contact", "Granted", "Consent", "Web Form", "Call me")
+	for lead in (silent, agreed):
+		call = frappe.get_doc(
+			{
+				"doctype": "Call Log",
+				"id": random_string(8),
+				"from": "+100",
+				"to": "+200",
+				"type": "Outgoing",
+				"status": "Completed",
+			}
+		)
+		call.append("links", {"link_doctype": "Lead", "link_name": lead.name})
+		call.insert(ignore_permissions=True)
+	flagged = lambda lead: frappe.get_all(  # noqa: E731
+		"Comment",
+		filters={
+			"reference_doctype": "Lead",
+			"reference_name": lead.name,
+			"content": ("like", "%without Phone consent%"),
+		},
+	)
+	assert len(flagged(silent)) == 1 and not flagged(agreed)
+	assert frappe.db.exists("Lead Activity", {"lead": silent.name, "activity_type": "Call"})  # still logged
+
+
+def test_frappe_unsubscribe_and_newsletter_group_opt_outs_reach_the_ledger():
+	lead, member = make_lead(), make_lead()
+	for l in (lead, member):
+		record_consent(l.name, "Email", "Marketing/Nurture", "Granted", "Consent", "Web Form", "Yes")
+	frappe.get_doc(
+		{
+			"doctype": "Email Unsubscribe",
+			"email": lead.email_id,
+			"reference_doctype": "Lead",
+			"reference_name": lead.name,
+		}
+	).insert(ignore_permissions=True)
+	assert frappe.db.get_value("Lead", lead.name, "unsubscribed") == 1
+
+	group = frappe.get_doc({"doctype": "Email Group", "title": f"_LP {random_string(5)}"}).insert(
+		ignore_permissions=True
+	)
+	row = frappe.get_doc(
+		{"doctype": "Email Group Member", "email_group": group.name, "email": member.email_id}
+	).insert(ignore_permissions=True)
+	row.unsubscribed = 1
+	row.save(ignore_permissions=True)
+	assert frappe.db.exists(
+		"Lead Consent", {"lead": member.name, "status": "Withdrawn", "source": "Newsletter"}
+	)
+	assert frappe.db.get_value("Lead", member.name, "unsubscribed") == 1
+
+
+def _lead_with_history():
+	from lead_policy.activity import record as record_activity
+	from lead_policy.handover import create_handover
+
+	rep = _user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	lead = make_lead(
+		first_name="Vera", last_name=f"Privacy{random_string(4)}", mobile_no="+4915112345678", source=None
+	)
+	record_consent(
+		lead.name,
+		"Email",
+		"Sales Contact",
+		"Granted",
+		"Consent",
+		"Web Form",
+		f"{lead.lead_name} ticked the box",
+	)
+	record_activity(lead.name, "Web Visit", details=f"{lead.email_id} read the pricing page")
+	lead.reload()
+	create_handover(lead, "Administrator", rep, "Reassignment", details=f"{lead.first_name} prefers mornings")
+	lead.add_comment("Comment", f"Met {lead.lead_name} at the fair, mail {lead.email_id}")
+	return frappe.get_doc("Lead", lead.name)
+
+
+def _kpi_counts():
+	return (
+		frappe.db.count("Lead"),
+		frappe.db.sql("select status, count(*) from tabLead group by status order by status"),
+		frappe.db.count("Lead Consent", {"status": "Granted"}),
+		frappe.db.count("Lead Handover"),
+		frappe.db.count("Lead Activity"),
+	)
+
+
+def _assert_anonymised(lead, original):
+	doc = frappe.get_doc("Lead", lead)
+	assert doc.anonymised_on
+	assert doc.lead_name == "Anonymised Lead" and not doc.email_id and not doc.mobile_no and not doc.last_name
+	assert (doc.status, doc.lead_score, doc.score_band, doc.source) == (
+		original.status,
+		original.lead_score,
+		original.score_band,
+		original.source,
+	)
+	consent = frappe.get_all("Lead Consent", filters={"lead": lead}, fields=["*"])
+	assert consent and all(c.status == "Granted" and c.channel == "Email" for c in consent)
+	for c in consent:
+		assert c.lead_name == "Anonymised Lead" and not c.email_id and c.evidence == "[REDACTED]"
+	handover = frappe.get_all(
+		"Lead Handover", filters={"lead": lead}, fields=["lead_name", "handover_note", "reason_details"]
+	)
+	assert handover and handover[0].lead_name == "Anonymised Lead"
+	assert original.first_name not in (handover[0].handover_note + (handover[0].reason_details or ""))
+	details = frappe.get_all("Lead Activity", filters={"lead": lead}, pluck="details")
+	assert details and all(original.email_id not in (d or "") for d in details)
+	comments = frappe.get_all(
+		"Comment", filters={"reference_doctype": "Lead", "reference_name": lead}, pluck="content"
+	)
+	assert comments and not any(
+		original.email_id in (c or "") or original.lead_name in (c or "") for c in comments
+	)
+	contacts = frappe.get_all(
+		"Dynamic Link", filters={"parenttype": "Contact", "link_doctype": "Lead", "link_name": lead}
+	)
+	assert not contacts
+	assert not frappe.get_all("Lead", filters={"email_id": original.email_id})
+
+
+def test_deletion_request_anonymises_lead_and_ledger_but_kpis_stay(outbox):
+	from lead_policy.privacy import process_deletion_request
+
+	lead = _lead_with_history()
+	assert frappe.get_all("Dynamic Link", filters={"parenttype": "Contact", "link_name": lead.name})
+	# right of access: Frappe's personal data download finds the lead and its consent by address
+	data = json.loads(get_user_data(lead.email_id))
+	assert [r["name"] for r in data["Lead"]] == [lead.name]
+	assert data["Lead Consent"][0]["evidence"].endswith("ticked the box")
+	before = _kpi_counts()
+	request = frappe.get_doc({"doctype": "Personal Data Deletion Request", "email": lead.email_id}).insert(
+		ignore_permissions=True
+	)
+	with pytest.raises(frappe.ValidationError):  # the person has not confirmed yet
+		process_deletion_request(request.name)
+	request.db_set("status", "Pending Approval")  # the person followed the verification link
+	out = process_deletion_request(request.name)
+	assert out["leads"] == [lead.name]
+	assert frappe.db.get_value("Personal Data Deletion Request", request.name, "status") == "Deleted"
+	_assert_anonymised(lead.name, lead)
+	assert _kpi_counts() == before
+
+
+def test_deletion_request_of_a_user_goes_through_frappe_and_covers_the_lead(outbox):
+	lead = _lead_with_history()
+	frappe.get_doc(
+		{"doctype": "User", "email": lead.email_id, "first_name": lead.first_name, "send_welcome_email": 0}
+	).insert(ignore_permissions=True)
+	before = _kpi_counts()
+	request = frappe.get_doc({"doctype": "Personal Data Deletion Request", "email": lead.email_id}).insert(
+		ignore_permissions=True
+	)
+	request.db_set("status", "Pending Approval")
+	request.trigger_data_deletion()  # Frappe's own "Delete Data" button
+	_assert_anonymised(lead.name, lead)
+	assert _kpi_counts() == before
+
+
+def test_retention_job_anonymises_only_due_leads(monkeypatch):
+	from lead_policy.activity import record as record_activity
+	from lead_policy.scheduler import retention
+
+	set_settings(enable_consent=1, retention_days=3000)
+	old = add_days(now_datetime(), -3100)
+
+	def lead(status="Open", consent=False, activity=False, age=old):
+		doc = make_lead(status=status)
+		if consent:
+			record_consent(doc.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Yes")
+		if activity:
+			record_activity(doc.name, "Web Visit")
+		frappe.db.set_value("Lead", doc.name, "creation", age, update_modified=False)
+		return doc
+
+	dormant = lead()
+	rejected = lead(status="Do Not Contact")
+	consented = lead(consent=True)
+	active = lead(activity=True)
+	young = lead(age=now_datetime())
+	converted = lead()
+	frappe.db.set_value("Lead", converted.name, "status", "Converted", update_modified=False)
+	broken = lead()
+
+	preview = {r["lead"] for r in retention.preview()}
+	assert {dormant.name, rejected.name, broken.name} <= preview
+	assert not {consented.name, active.name, young.name, converted.name} & preview
+
+	from lead_policy import privacy
+
+	original = privacy.anonymise_lead
+
+	def flaky(name, reason, extra_tokens=()):
+		if name == broken.name:
+			raise RuntimeError("disk full")
+		return original(name, reason, extra_tokens)
+
+	monkeypatch.setattr(privacy, "anonymise_lead", flaky)
+	result = retention.anonymise_due_leads(commit=False)
+	assert result["failed"] == 1 and result["anonymised"] >= 2
+	anonymised = set(frappe.get_all("Lead", filters={"anonymised_on": ("is", "set")}, pluck="name"))
+	assert {dormant.name, rejected.name} <= anonymised
+	assert not {consented.name, active.name, young.name, converted.name, broken.name} & anonymised
+	assert frappe.db.get_value("Lead", dormant.name, "status") == "Open"
+	assert frappe.db.exists("Error Log", {"reference_name": broken.name})
+	# nothing left to do: a second run changes nothing
+	assert retention.anonymise_due_leads(commit=False)["anonymised"] == 0
+
+
+def test_ticking_unsubscribed_on_the_lead_is_an_opt_out_in_the_ledger(outbox):
+	lead = make_lead()
+	record_consent(lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Yes")
+	lead.reload()
+	lead.unsubscribed = 1
+	lead.save()
+	assert frappe.db.exists("Lead Consent", {"lead": lead.name, "status": "Withdrawn", "source": "Manual"})
+	assert lead.consent_status == "Email: Unsubscribed"
+	lead.unsubscribed = 0
+	lead.save()
+	assert lead.consent_status == "Email: Withdrawn"
+	with pytest.raises(ConsentRequiredError, match="withdrawn"):
+		send(lead)
+
+
+def test_recording_an_email_sent_elsewhere_is_allowed_but_flagged(outbox):
+	lead = make_lead()
+	comm = make_communication(
+		doctype="Lead",
+		name=lead.name,
+		recipients=lead.email_id,
+		subject="Sent from my phone",
+		content="<p>As discussed.</p>",
+		send_email=False,  # only recorded, not sent by the system
+	)
+	assert frappe.db.exists("Communication", comm["name"]) and not queued_for(comm["name"])
+	flags = frappe.get_all(
+		"Comment",
+		filters={
+			"reference_doctype": "Lead",
+			"reference_name": lead.name,
+			"content": ("like", "%without Email consent%"),
+		},
+	)
+	assert len(flags) == 1
