@@ -20,5 +20,6 @@ setup(
 	python_requires=">=3.10",
 	# frappe and erpnext come from the bench (they are not on PyPI); pytest runs the tests.
 	install_requires=[],
-	extras_require={"test": ["pytest>=7", "hypothesis>=6"]},
+	# phonenumbers and rapidfuzz (used by lead_policy/policy) come with Frappe and ERPNext on a bench
+	extras_require={"test": ["pytest>=7", "hypothesis>=6", "phonenumbers>=8", "rapidfuzz>=3"]},
 )
