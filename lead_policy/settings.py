@@ -39,6 +39,8 @@ def to_policy_settings(doc) -> PolicySettings:
 		work_day_end=get_time(doc.work_day_end) if doc.work_day_end else None,
 		capture_lag_hours=flt(doc.capture_lag_hours),
 		engagement_half_life_days=flt(doc.engagement_half_life_days),
+		fuzzy_match_threshold=flt(doc.fuzzy_match_threshold),
+		web_form_rate_limit=cint(doc.web_form_rate_limit),
 		bands=BandThresholds(warm_min=cint(doc.warm_min_score), hot_min=cint(doc.hot_min_score)),
 	)
 

@@ -18,6 +18,8 @@ class PolicySettings:
 	work_day_end: time | None = None
 	capture_lag_hours: float = 24
 	engagement_half_life_days: float = 30
+	fuzzy_match_threshold: float = 90
+	web_form_rate_limit: int = 5
 	bands: BandThresholds = field(default_factory=BandThresholds)
 
 
@@ -81,6 +83,21 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 			Problem(
 				"engagement_half_life_days",
 				_("Engagement Half-life (days) cannot be negative; use 0 to switch decay off."),
+			)
+		)
+	if s.fuzzy_match_threshold is None or not 50 <= s.fuzzy_match_threshold <= 100:
+		found.append(
+			Problem(
+				"fuzzy_match_threshold",
+				_("Name Match Threshold must be between 50 and 100 (%), not {value}."),
+				{"value": s.fuzzy_match_threshold},
+			)
+		)
+	if s.web_form_rate_limit is None or s.web_form_rate_limit < 0:
+		found.append(
+			Problem(
+				"web_form_rate_limit",
+				_("Submissions per Address per Hour cannot be negative; use 0 for no limit."),
 			)
 		)
 	found.extend(s.bands.problems())

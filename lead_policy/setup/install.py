@@ -8,11 +8,14 @@ from lead_policy.setup.fields import get_custom_fields
 
 def after_install():
 	apply_custom_fields()
+	make_lead_sources()
 	make_default_records()
 
 
 def after_migrate():
 	apply_custom_fields()
+	make_lead_sources()
+	fill_new_settings_defaults()
 	make_default_records()  # no-op once done; completes an install that was interrupted
 
 
@@ -21,7 +24,15 @@ def before_uninstall():
 
 
 # Indexes on ERPNext tables that the app's queries need (workload counts, scans by owner).
-INDEXES = {"Lead": [("lead_policy_owner_status", ["lead_owner", "status"])]}
+INDEXES = {
+	"Lead": [
+		("lead_policy_owner_status", ["lead_owner", "status"]),
+		# duplicate look-ups at intake: by phone, and by the start of the organisation's name
+		("lead_policy_mobile_no", ["mobile_no"]),
+		("lead_policy_phone", ["phone"]),
+		("lead_policy_company_name", ["company_name"]),
+	]
+}
 
 
 def apply_custom_fields():
@@ -68,3 +79,26 @@ def make_default_records():
 	settings.defaults_installed = 1
 	settings.flags.ignore_permissions = True
 	settings.save()
+
+
+# Lead Sources the intake channels default to (Lead Policy Settings point at them)
+LEAD_SOURCES = ("Website", "Email")
+
+
+def make_lead_sources():
+	for name in LEAD_SOURCES:
+		if not frappe.db.exists("Lead Source", name):
+			frappe.get_doc({"doctype": "Lead Source", "source_name": name}).insert(ignore_permissions=True)
+
+
+def fill_new_settings_defaults():
+	"""Settings fields added by an upgrade get their default on sites whose settings were saved before."""
+	stored = set(
+		frappe.db.sql_list("select field from tabSingles where doctype = %s", "Lead Policy Settings")
+	)
+	if not stored:
+		return  # never saved: the defaults apply when the settings are first loaded
+	for df in frappe.get_meta("Lead Policy Settings").fields:
+		if df.default and df.fieldname not in stored and not df.fieldtype.endswith("Break"):
+			frappe.db.set_single_value("Lead Policy Settings", df.fieldname, df.default)
+	frappe.clear_document_cache("Lead Policy Settings", "Lead Policy Settings")
