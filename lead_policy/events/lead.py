@@ -1,15 +1,21 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, consent, scoring
+from lead_policy import assignment, consent, intake, scoring
+
+
+def before_insert(doc, method=None):
+	intake.before_insert(doc)  # channel and receipt time of desk, import and e-mail leads
 
 
 def validate(doc, method=None):
+	intake.validate_lead(doc)  # normalise and flag first, so scoring sees the clean values
 	scoring.apply_to_lead(doc)
 
 
 def after_insert(doc, method=None):
 	consent.on_lead_insert(doc)  # first, so the assignment's handover note shows the consent
 	assignment.on_lead_insert(doc)
+	intake.after_insert(doc)  # after assignment: the validation ToDo goes to the owner
 
 
 def on_update(doc, method=None):
@@ -17,3 +23,4 @@ def on_update(doc, method=None):
 	if not doc.flags.in_insert:
 		assignment.on_lead_update(doc)
 		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger
+	intake.on_update(doc)
