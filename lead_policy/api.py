@@ -1,0 +1,296 @@
+"""Lead capture endpoints: the API for integrations and the public enquiry form.
+
+Both go through ``lead_policy.intake.capture``, so a lead from either gets the same source
+tracking, validation, duplicate handling and consent evidence.
+
+* ``create_lead`` (POST /api/method/lead_policy.api.create_lead): for authenticated integrations
+  (API key and secret) allowed to create Leads. Malformed payloads are refused with HTTP 422 and
+  ``invalid_fields`` (one message per field); wrong types with 417. Returns the lead, or the
+  existing lead with ``duplicate: true``.
+* ``submit_inquiry`` (POST /api/method/lead_policy.api.submit_inquiry): the /get-in-touch form,
+  no account needed; rate-limited per IP address, with a honeypot field against bots.
+"""
+
+import json
+
+import frappe
+from frappe import _
+from frappe.utils import cint, escape_html, now_datetime
+
+from lead_policy import intake
+
+CONSENT_KEYS = {"channel", "purpose", "status", "lawful_basis", "evidence", "consent_on", "source_reference"}
+IGNORED_KEYS = {"cmd", "csrf_token", "data"}
+WEB_FORM_EXTRAS = {"country", "city", "job_title", "website", "request_type"}
+HONEYPOT = "website_url"  # hidden on the form: people leave it empty, bots fill it in
+
+
+# ---------- API ----------
+
+
+@frappe.whitelist(methods=["POST"])
+def create_lead(
+	first_name: str | None = None,
+	middle_name: str | None = None,
+	last_name: str | None = None,
+	lead_name: str | None = None,
+	salutation: str | None = None,
+	company_name: str | None = None,
+	job_title: str | None = None,
+	email_id: str | None = None,
+	mobile_no: str | None = None,
+	phone: str | None = None,
+	whatsapp_no: str | None = None,
+	website: str | None = None,
+	city: str | None = None,
+	state: str | None = None,
+	country: str | None = None,
+	territory: str | None = None,
+	industry: str | None = None,
+	market_segment: str | None = None,
+	no_of_employees: str | None = None,
+	request_type: str | None = None,
+	language: str | None = None,
+	source: str | None = None,
+	campaign: str | None = None,
+	utm_source: str | None = None,
+	utm_medium: str | None = None,
+	utm_campaign: str | None = None,
+	received_at: str | None = None,
+	notes: str | None = None,
+	consent: list[dict] | str | None = None,
+	**unknown,
+) -> dict:
+	"""Create a lead from an integration (form tool, marketing platform, partner portal).
+
+	``source`` is a Lead Source, ``campaign`` a Campaign (name or Campaign Name), ``received_at``
+	when the enquiry reached the integration (ISO 8601; it drives the capture deadline), ``consent``
+	a list of ``{channel, purpose, status, lawful_basis, evidence, consent_on, source_reference}``.
+	"""
+	if not frappe.has_permission("Lead", "create"):
+		frappe.throw(_("You are not allowed to create leads."), frappe.PermissionError)
+	payload = {
+		k: v
+		for k, v in {
+			"first_name": first_name,
+			"middle_name": middle_name,
+			"last_name": last_name,
+			"lead_name": lead_name,
+			"salutation": salutation,
+			"company_name": company_name,
+			"job_title": job_title,
+			"email_id": email_id,
+			"mobile_no": mobile_no,
+			"phone": phone,
+			"whatsapp_no": whatsapp_no,
+			"website": website,
+			"city": city,
+			"state": state,
+			"country": country,
+			"territory": territory,
+			"industry": industry,
+			"market_segment": market_segment,
+			"no_of_employees": no_of_employees,
+			"request_type": request_type,
+			"language": language,
+			"source": source,
+			"campaign_name": campaign,
+			"utm_source": utm_source,
+			"utm_medium": utm_medium,
+			"utm_campaign": utm_campaign,
+			"received_at": received_at,
+			"notes": notes,
+		}.items()
+		if v is not None
+	}
+	errors = {
+		k: _("{0} is not a field of this endpoint.").format(k) for k in unknown if k not in IGNORED_KEYS
+	}
+	entries, consent_errors = _consent_entries(consent)
+	errors.update(consent_errors)
+	try:
+		if errors:
+			raise intake.IntakeRejected(errors)
+		result = intake.capture(payload, intake.API, strict=True, consent=entries)
+	except intake.IntakeRejected as e:
+		frappe.local.response["invalid_fields"] = e.errors
+		frappe.throw(
+			"<br>".join(f"<b>{escape_html(k)}</b>: {v}" for k, v in e.errors.items()),
+			intake.IntakeRejected,
+			title=_("Lead Not Created"),
+		)
+	if result.created:
+		frappe.local.response["http_status_code"] = 201
+	out = result.as_dict()
+	out["validation_status"] = frappe.db.get_value("Lead", result.lead, "validation_status")
+	return out
+
+
+def _consent_entries(consent) -> tuple[list[dict], dict[str, str]]:
+	"""Consent rows from the payload, each checked against the Lead Consent options."""
+	if consent in (None, "", []):
+		return [], {}
+	if isinstance(consent, str):
+		try:
+			consent = json.loads(consent)
+		except ValueError:
+			return [], {"consent": _("consent must be a JSON list of objects.")}
+	if isinstance(consent, dict):
+		consent = [consent]
+	if not isinstance(consent, list) or not all(isinstance(c, dict) for c in consent):
+		return [], {"consent": _("consent must be a list of objects.")}
+	meta = frappe.get_meta("Lead Consent") if frappe.db.exists("DocType", "Lead Consent") else None
+	entries, errors = [], {}
+	for i, row in enumerate(consent):
+		prefix = f"consent[{i}]"
+		unknown = set(row) - CONSENT_KEYS
+		if unknown:
+			errors[prefix] = _("Unknown keys {0}; use {1}.").format(
+				", ".join(sorted(unknown)), ", ".join(sorted(CONSENT_KEYS))
+			)
+			continue
+		for key in ("channel", "purpose"):
+			if not row.get(key):
+				errors[f"{prefix}.{key}"] = _("{0} is required.").format(key)
+		for key, value in row.items():
+			if value is not None and not isinstance(value, str):
+				errors[f"{prefix}.{key}"] = _("{0} must be text.").format(key)
+			elif meta and value and meta.get_field(key) and meta.get_field(key).fieldtype == "Select":
+				options = [o for o in (meta.get_field(key).options or "").split("\n") if o]
+				if value not in options:
+					errors[f"{prefix}.{key}"] = _("{0} must be one of {1}.").format(key, ", ".join(options))
+			elif isinstance(value, str) and len(value) > 2000:
+				errors[f"{prefix}.{key}"] = _("{0} is longer than {1} characters.").format(key, 2000)
+		entries.append({**{k: v for k, v in row.items() if v not in (None, "")}, "source": "API"})
+	return entries, errors
+
+
+# ---------- the public enquiry form ----------
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+def submit_inquiry(
+	first_name: str | None = None,
+	last_name: str | None = None,
+	email: str | None = None,
+	phone: str | None = None,
+	company: str | None = None,
+	message: str | None = None,
+	consent: str | int | bool | None = None,
+	marketing: str | int | bool | None = None,
+	utm_source: str | None = None,
+	utm_medium: str | None = None,
+	utm_campaign: str | None = None,
+	page: str | None = None,
+	website_url: str | None = None,
+	**unknown,
+) -> dict:
+	"""The /get-in-touch form: anyone may send an enquiry; it becomes a lead with its consent."""
+	from lead_policy.settings import get_settings
+
+	settings = get_settings()
+	_rate_limit(cint(settings.get("web_form_rate_limit")))
+	thanks = {"ok": True, "message": _("Thank you! We have your enquiry and will be in touch shortly.")}
+	if website_url:  # the honeypot: answer as usual, keep nothing
+		return thanks
+	visitor_errors = {}
+	if not (first_name or "").strip() and not (last_name or "").strip():
+		visitor_errors["first_name"] = _("Please tell us your name.")
+	if not (email or "").strip() and not (phone or "").strip():
+		visitor_errors["email"] = _("Please give an e-mail address or a phone number so we can reply.")
+	if not _ticked(consent):
+		visitor_errors["consent"] = _("Please tick the box so that we may contact you about your enquiry.")
+	if visitor_errors:
+		frappe.local.response["invalid_fields"] = visitor_errors
+		frappe.throw(
+			"<br>".join(visitor_errors.values()), frappe.ValidationError, title=_("Please Check the Form")
+		)
+	payload = {
+		"first_name": first_name,
+		"last_name": last_name,
+		"email_id": email,
+		"mobile_no": phone,
+		"company_name": company,
+		"notes": message,
+		"utm_source": utm_source,
+		"utm_medium": utm_medium,
+		"utm_campaign": utm_campaign,
+		# fields a site may add to its copy of the form; anything else a bot sends is ignored
+		**{k: v for k, v in unknown.items() if k in WEB_FORM_EXTRAS},
+	}
+	payload = {k: v for k, v in payload.items() if v not in (None, "")}
+	entries = _form_consent(settings, payload, _ticked(marketing), page)
+	try:
+		intake.capture(payload, intake.WEB_FORM, consent=entries, activity="Form Submission", details=message)
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title=_("Web form enquiry could not be saved"), message=frappe.get_traceback())
+		frappe.throw(
+			_("Sorry, we could not save your enquiry. Please try again later or write to us by e-mail."),
+			title=_("Not Sent"),
+		)
+	return thanks
+
+
+def _ticked(value) -> bool:
+	return value in (True, 1) or str(value).strip().lower() in ("1", "on", "yes", "true")
+
+
+def _rate_limit(limit: int) -> None:
+	"""At most ``limit`` submissions per IP address and hour (0: no limit)."""
+	if limit <= 0:
+		return
+	ip = getattr(frappe.local, "request_ip", None) or "unknown"
+	key = frappe.cache.make_key(f"lead_policy:web_form:{ip}")
+	count = frappe.cache.incrby(key, 1)
+	if count == 1:
+		frappe.cache.expire(key, 3600)
+	if count > limit:
+		frappe.throw(
+			_("Too many enquiries from your network; please try again in an hour."),
+			frappe.RateLimitExceededError,
+			title=_("Please Wait"),
+		)
+
+
+def _form_consent(settings, payload, marketing: bool, page: str | None) -> list[dict]:
+	"""Ledger rows for the boxes ticked, with the wording shown and where, when and from where."""
+	when = now_datetime()
+	where = (page or "/get-in-touch")[:140]
+	context = _("Ticked on {0} at {1} from {2} ({3}).").format(
+		where,
+		when.strftime("%Y-%m-%d %H:%M:%S"),
+		getattr(frappe.local, "request_ip", None) or _("unknown address"),
+		(_user_agent() or _("unknown browser"))[:200],
+	)
+	wording = settings.get("web_form_consent_text") or ""
+	base = {
+		"status": "Granted",
+		"lawful_basis": "Consent",
+		"source": "Web Form",
+		"source_reference": where,
+		"consent_on": when,
+	}
+	rows = []
+	if payload.get("email_id"):
+		rows.append(
+			{**base, "channel": "Email", "purpose": "Sales Contact", "evidence": f"{wording}\n{context}"}
+		)
+	if payload.get("mobile_no"):
+		rows.append(
+			{**base, "channel": "Phone", "purpose": "Sales Contact", "evidence": f"{wording}\n{context}"}
+		)
+	if marketing and payload.get("email_id") and settings.get("web_form_marketing_text"):
+		rows.append(
+			{
+				**base,
+				"channel": "Email",
+				"purpose": "Marketing/Nurture",
+				"evidence": f"{settings.web_form_marketing_text}\n{context}",
+			}
+		)
+	return rows
+
+
+def _user_agent() -> str | None:
+	return frappe.get_request_header("User-Agent") if getattr(frappe.local, "request", None) else None
