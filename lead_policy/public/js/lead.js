@@ -10,6 +10,7 @@ frappe.ui.form.on("Lead", {
 			frm.add_custom_button(__("Reassign"), () => lead_policy.reassign(frm), __("Lead Policy"));
 		}
 		lead_policy.consent_buttons(frm);
+		lead_policy.intake_panel(frm);
 	},
 });
 
@@ -154,3 +155,43 @@ lead_policy.record_opt_out = function (frm) {
 	});
 	d.show();
 };
+
+// Intake (policy 3.2): data issues and possible duplicates, with the manager's merge action.
+lead_policy.intake_panel = function (frm) {
+	if (frm.doc.validation_status === "Needs Attention") {
+		frm.dashboard.add_indicator(__("Needs Attention"), "orange");
+		frm.dashboard.set_headline(
+			`<b>${__("Data issues")}:</b> ${frappe.utils.escape_html(frm.doc.validation_issues || "").replace(/\n/g, " &middot; ")}`
+		);
+	}
+	if (frm.doc.captured_late) frm.dashboard.add_indicator(__("Captured Late"), "red");
+	if (frm.doc.duplicate_of && !frm.doc.disabled && frappe.user.has_role(["Sales Manager", "System Manager"])) {
+		frm.add_custom_button(__("Merge into {0}", [frm.doc.duplicate_of]), () => lead_policy.merge(frm, frm.doc.duplicate_of, frm.doc.name), __("Lead Policy"));
+	}
+	if (!frm.doc.disabled && frappe.user.has_role(["Sales Manager", "System Manager"])) {
+		frm.add_custom_button(__("Merge a Duplicate into This Lead"), () => {
+			const d = new frappe.ui.Dialog({
+				title: __("Merge a Duplicate"),
+				fields: [{ fieldname: "duplicate", fieldtype: "Link", options: "Lead", label: __("Duplicate Lead"), reqd: 1,
+					get_query: () => ({ filters: { name: ["!=", frm.doc.name], disabled: 0 } }) }],
+				primary_action_label: __("Merge"),
+				primary_action(values) {
+					d.hide();
+					lead_policy.merge(frm, frm.doc.name, values.duplicate);
+				},
+			});
+			d.show();
+		}, __("Lead Policy"));
+	}
+};
+
+lead_policy.merge = function (frm, keep, duplicate) {
+	frappe.confirm(
+		__("Move everything linked to {0} (e-mails, notes, activities, consent, ToDos, handovers) to {1} and disable {0}?", [duplicate, keep]),
+		() => frappe.call({ method: "lead_policy.merge.merge_leads", args: { keep, duplicate }, freeze: true }).then(() => {
+			frappe.show_alert({ message: __("{0} merged into {1}", [duplicate, keep]), indicator: "green" });
+			frappe.set_route("Form", "Lead", keep);
+		})
+	);
+};
+
