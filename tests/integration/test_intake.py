@@ -1,0 +1,881 @@
+"""Intake on a real site: every channel, validation, duplicates, merging and outbound list vetting."""
+
+import json
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+import frappe
+import pytest
+from frappe.utils import add_days, add_to_date, get_datetime, get_system_timezone, now_datetime, random_string
+
+from lead_policy import api, intake, outbound_batch
+from lead_policy.merge import merge_leads
+
+from .helpers import make_lead, set_settings
+from .test_foundation import _user_with_roles
+
+TEST_IPS = ("203.0.113.7", "203.0.113.8", "203.0.113.9")
+
+
+def _clear_rate_limits():
+	for ip in TEST_IPS:
+		frappe.cache.delete(frappe.cache.make_key(f"lead_policy:web_form:{ip}"))
+
+
+@pytest.fixture(autouse=True)
+def env():
+	"""Clock hours, German default numbers, one fallback owner who gets every new lead."""
+	owner = _user_with_roles("lp-intake-owner@example.com", ["Sales User"])
+	frappe.db.delete("Lead Assignment Rule")
+	frappe.db.delete("Lead Assignment Rule Rep")
+	frappe.cache.delete_value("lead_policy:assignment_rules")
+	set_settings(
+		enable_validation=1,
+		enable_duplicate_check=1,
+		enable_assignment=1,
+		work_day_start=None,
+		work_day_end=None,
+		holiday_list=None,
+		capture_lag_hours=24,
+		default_phone_country="Germany",
+		fallback_owner=owner,
+		source_mandatory=0,
+		fuzzy_match_threshold=90,
+		web_form_rate_limit=5,
+		blocked_email_domains="",
+	)
+	frappe.db.set_single_value("CRM Settings", "allow_lead_duplication_based_on_emails", 0)
+	_clear_rate_limits()
+	yield owner
+	_clear_rate_limits()
+	frappe.local.request_ip = None
+	frappe.local.response = frappe._dict()
+
+
+def email():
+	return f"{random_string(10).lower()}@acme-{random_string(4).lower()}.de"
+
+
+def lead_count():
+	return frappe.db.count("Lead")
+
+
+def open_todos(lead):
+	return frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead, "status": "Open"},
+		fields=["name", "allocated_to", "description"],
+	)
+
+
+# ---------- web form ----------
+
+
+def submit(ip=TEST_IPS[0], **fields):
+	frappe.set_user("Guest")
+	frappe.local.request_ip = ip
+	try:
+		return api.submit_inquiry(**fields)
+	finally:
+		frappe.set_user("Administrator")
+
+
+def test_web_form_creates_a_lead_as_guest_with_source_consent_and_activity(env):
+	address = email()
+	out = submit(
+		first_name="Ana",
+		last_name="Lima",
+		email=address.upper(),
+		phone="030 1234567",
+		company="Acme",
+		message="We need 50 seats.\nBudget < 10k",
+		consent="1",
+		marketing="1",
+		utm_source="linkedin",
+		utm_medium="cpc",
+		utm_campaign="spring",
+		page="/get-in-touch",
+	)
+	assert out["ok"] and "lead" not in out  # the public never learns lead names
+	lead = frappe.get_doc("Lead", {"email_id": address})
+	assert lead.lead_channel == "Web Form" and lead.source == "Website"
+	assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == ("linkedin", "cpc", "spring")
+	assert lead.mobile_no == "+49301234567"  # E.164, read in the default country of the settings
+	assert lead.owner == "Guest" and lead.lead_owner == env  # never owned by Guest
+	assert (lead.validation_status, lead.validation_issues) == ("Valid", None) and not lead.captured_late
+	assert "We need 50 seats.<br>Budget &lt; 10k" in lead.notes[0].note
+	activity = frappe.get_all(
+		"Lead Activity", filters={"lead": lead.name}, fields=["activity_type", "source"]
+	)
+	assert [(a.activity_type, a.source) for a in activity] == [("Form Submission", "Web Form")]
+	if frappe.db.exists("DocType", "Lead Consent"):
+		rows = frappe.get_all(
+			"Lead Consent", filters={"lead": lead.name}, fields=["channel", "purpose", "source", "evidence"]
+		)
+		assert {(r.channel, r.purpose) for r in rows} == {
+			("Email", "Sales Contact"),
+			("Phone", "Sales Contact"),
+			("Email", "Marketing/Nurture"),
+		}
+		assert all(r.source == "Web Form" and "203.0.113.7" in r.evidence for r in rows)
+
+
+def test_web_form_page_shows_consent_wording_and_honeypot():
+	from frappe.website.serve import get_response_content
+	from frappe.website.utils import clear_cache
+	from werkzeug.test import EnvironBuilder
+
+	clear_cache()
+	set_settings(web_form_consent_text="Yes, ACME may call me back.")
+	frappe.set_user("Guest")
+	frappe.local.request = EnvironBuilder(path="/get-in-touch", method="GET").get_request()
+	try:
+		html = get_response_content("get-in-touch")
+	finally:
+		frappe.local.request = None
+		frappe.set_user("Administrator")
+	assert "Yes, ACME may call me back." in html
+	assert (
+		'name="consent"' in html and 'name="website_url"' in html and "lead_policy.api.submit_inquiry" in html
+	)
+
+
+def test_web_form_refuses_without_consent_or_contact_and_saves_nothing():
+	before = lead_count()
+	with pytest.raises(frappe.ValidationError):
+		submit(first_name="Ana", email=email())
+	assert "consent" in frappe.local.response["invalid_fields"]
+	with pytest.raises(frappe.ValidationError):
+		submit(first_name="Ana", consent=1)
+	assert "email" in frappe.local.response["invalid_fields"]
+	assert lead_count() == before
+
+
+def test_web_form_honeypot_answers_but_keeps_nothing():
+	before = lead_count()
+	out = submit(first_name="Bot", email=email(), consent=1, website_url="http://spam.example")
+	assert out["ok"]
+	assert lead_count() == before
+
+
+def test_web_form_is_rate_limited_per_ip():
+	set_settings(web_form_rate_limit=2)
+	submit(first_name="A", email=email(), consent=1)
+	submit(first_name="B", email=email(), consent=1)
+	with pytest.raises(frappe.RateLimitExceededError):
+		submit(first_name="C", email=email(), consent=1)
+	submit(ip=TEST_IPS[1], first_name="D", email=email(), consent=1)  # another address is not held up
+
+
+def test_web_form_sanitises_html_and_flags_what_it_left_out(env):
+	address = email()
+	submit(
+		first_name="<script>alert(1)</script>Eve",
+		email=address,
+		phone="not a number",
+		message="<img src=x onerror=alert(1)>Hi &amp; bye",
+		consent=1,
+	)
+	lead = frappe.get_doc("Lead", {"email_id": address})
+	assert lead.first_name == "Eve"
+	assert "Hi &amp; bye" in lead.notes[0].note and "<img" not in lead.notes[0].note
+	assert lead.validation_status == "Needs Attention"
+	assert "HTML was removed from first_name" in lead.validation_issues
+	assert "is not a phone number" in lead.validation_issues
+	todo = frappe.get_doc("ToDo", lead.validation_todo)
+	assert todo.status == "Open" and todo.allocated_to == env and "HTML was removed" in todo.description
+
+
+# ---------- API ----------
+
+
+def call_api(**payload):
+	frappe.local.response = frappe._dict()
+	return api.create_lead(**payload)
+
+
+def test_api_creates_a_lead_with_source_campaign_utm_and_consent():
+	if not frappe.db.exists("Campaign", {"campaign_name": "LP Spring"}):
+		frappe.get_doc({"doctype": "Campaign", "campaign_name": "LP Spring"}).insert()
+	address = email()
+	out = call_api(
+		first_name="Ben",
+		last_name="Ode",
+		company_name="Globex",
+		email_id=address,
+		country="United States",
+		mobile_no="(202) 555-0143",
+		source="Advertisement",
+		campaign="LP Spring",
+		utm_source="google",
+		consent=[
+			{
+				"channel": "Email",
+				"purpose": "Sales Contact",
+				"status": "Granted",
+				"lawful_basis": "Consent",
+				"evidence": "Form X",
+			}
+		],
+	)
+	assert out["created"] and not out["duplicate"] and frappe.local.response["http_status_code"] == 201
+	lead = frappe.get_doc("Lead", out["lead"])
+	assert (lead.lead_channel, lead.source, lead.utm_source) == ("API", "Advertisement", "google")
+	assert frappe.db.get_value("Campaign", lead.campaign_name, "campaign_name") == "LP Spring"
+	assert lead.mobile_no == "+12025550143"  # the lead's country decides, not the default
+	assert out["validation_status"] == "Valid"
+	if frappe.db.exists("DocType", "Lead Consent"):
+		assert frappe.db.get_value("Lead Consent", {"lead": lead.name}, "source") == "API"
+
+
+def test_api_returns_the_existing_lead_for_a_duplicate():
+	address = email()
+	first = call_api(first_name="Cleo", email_id=address, utm_source="newsletter")
+	again = call_api(
+		first_name="Cleo", email_id=f"  {address.upper()} ", utm_campaign="summer", notes="Second visit"
+	)
+	assert again == {
+		**again,
+		"lead": first["lead"],
+		"created": False,
+		"duplicate": True,
+		"matched_by": "email",
+	}
+	assert frappe.db.count("Lead", {"email_id": address}) == 1
+	lead = frappe.get_doc("Lead", first["lead"])
+	assert (lead.utm_source, lead.utm_campaign) == ("newsletter", "summer")  # first touch kept, blanks filled
+	assert "Second visit" in lead.notes[-1].note
+	comment = frappe.get_all(
+		"Comment", filters={"reference_name": lead.name, "comment_type": "Info"}, pluck="content"
+	)
+	assert any("Captured again via API" in c for c in comment)
+
+
+@pytest.mark.parametrize(
+	"payload, field",
+	[
+		({"first_name": "<b>Dan</b>", "email_id": "dan@acme.de"}, "first_name"),
+		({"first_name": "Dan", "email_id": "dan@"}, "email_id"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "mobile_no": "call me maybe"}, "mobile_no"),
+		({"first_name": "D" * 141, "email_id": "dan@acme.de"}, "first_name"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "country": "Atlantis"}, "country"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "source": "Nowhere"}, "source"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "no_of_employees": "lots"}, "no_of_employees"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "received_at": "last week"}, "received_at"),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "favourite_colour": "blue"}, "favourite_colour"),
+		(
+			{
+				"first_name": "Dan",
+				"email_id": "dan@acme.de",
+				"consent": [{"channel": "Fax", "purpose": "Sales Contact"}],
+			},
+			"consent[0].channel",
+		),
+		({"first_name": "Dan", "email_id": "dan@acme.de", "consent": "{not json"}, "consent"),
+		({}, "lead_name"),
+	],
+)
+def test_api_refuses_malformed_payloads_with_422_and_a_message_per_field(payload, field):
+	before = lead_count()
+	with pytest.raises(intake.IntakeRejected) as refused:
+		call_api(**payload)
+	assert refused.value.http_status_code == 422
+	assert field in frappe.local.response["invalid_fields"]
+	assert lead_count() == before
+
+
+def test_api_refuses_wrong_types():
+	with pytest.raises(frappe.exceptions.FrappeTypeError):
+		call_api(first_name=["Dan"], email_id="dan@acme.de")
+
+
+def test_api_flags_incomplete_leads_instead_of_refusing():
+	out = call_api(company_name="Initech", mobile_no="030 12", country="Germany")
+	lead = frappe.get_doc("Lead", out["lead"])
+	assert out["created"] and lead.validation_status == "Needs Attention"
+	assert "030 12 is not a valid phone number in DE." in lead.validation_issues
+
+
+def test_api_needs_lead_create_permission():
+	frappe.set_user("Guest")
+	with pytest.raises(frappe.PermissionError):
+		call_api(first_name="Eve", email_id=email())
+
+
+def test_api_failure_after_insert_leaves_no_half_created_lead(monkeypatch):
+	def broken(*args, **kwargs):
+		raise frappe.ValidationError("activity store down")
+
+	monkeypatch.setattr("lead_policy.activity.record", broken)
+	before = lead_count()
+	with pytest.raises(frappe.ValidationError):
+		intake.capture({"first_name": "Half", "email_id": email()}, intake.API, activity="Form Submission")
+	assert lead_count() == before
+
+
+# ---------- e-mail ----------
+
+
+@pytest.fixture
+def inbox():
+	account = frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": f"LP Leads {random_string(5)}",
+			"email_id": "leads@lp-inbox.example.com",
+			"enable_incoming": 1,
+			"use_imap": 0,
+			"email_server": "localhost",
+			"password": "x",
+			"append_to": "Lead",
+			"create_contact": 0,
+		}
+	).insert(ignore_permissions=True)
+	return account
+
+
+def receive(account, sender, subject, sent_on=None):
+	from frappe.email.receive import InboundMail
+
+	raw = (
+		f"From: Ana Lima <{sender}>\r\nTo: leads@lp-inbox.example.com\r\nSubject: {subject}\r\n"
+		f"Date: {format_datetime((sent_on or now_datetime()).replace(tzinfo=ZoneInfo(get_system_timezone())))}\r\n"
+		f"Message-ID: <{random_string(16)}@mail.acme.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Hello, we would like a quote.\r\n"
+	)
+	return InboundMail(raw, account, random_string(6), 0).process()
+
+
+def test_email_account_leads_get_channel_source_receipt_time_and_checks(inbox):
+	sender = email()
+	sent_on = add_days(now_datetime(), -3).replace(microsecond=0)
+	comm = receive(inbox, sender, "Quote for 50 seats", sent_on)
+	assert comm.reference_doctype == "Lead"
+	lead = frappe.get_doc("Lead", comm.reference_name)
+	assert lead.email_id == sender and lead.lead_channel == "Email" and lead.source == "Email"
+	assert abs((get_datetime(lead.received_at) - sent_on).total_seconds()) <= 1
+	assert lead.captured_late  # the mailbox was read three days late
+	assert "Captured 72.0 hours after it was received" in lead.validation_issues
+	assert lead.validation_status == "Valid"  # lateness is recorded, not something to fix
+
+	# the same sender again, in capitals: the mail joins the existing lead
+	again = receive(inbox, sender.upper(), "Any news?")
+	assert again.reference_name == lead.name
+	assert frappe.db.count("Lead", {"email_id": sender}) == 1
+
+
+def test_email_leads_are_deduplicated_even_when_crm_allows_duplicate_emails(inbox):
+	frappe.db.set_single_value("CRM Settings", "allow_lead_duplication_based_on_emails", 1)
+	sender = email()
+	first = receive(inbox, sender, "Hello")
+	second = receive(inbox, sender.upper(), "Hello again")
+	assert first.reference_name == second.reference_name
+
+
+# ---------- validation on every save ----------
+
+
+def test_desk_lead_is_flagged_then_cleared_when_corrected(env):
+	lead = make_lead(email_id="pat@mailinator.com", lead_owner=env)
+	assert lead.lead_channel == "Manual" and lead.received_at
+	assert lead.validation_status == "Needs Attention"
+	assert "disposable or placeholder domain (mailinator.com)" in lead.validation_issues
+	todo = frappe.get_doc("ToDo", lead.validation_todo)
+	assert todo.status == "Open" and todo.allocated_to == env and "mailinator.com" in todo.description
+	assert lead.name in frappe.get_all("Lead", filters={"validation_status": "Needs Attention"}, pluck="name")
+
+	lead.email_id = email()
+	lead.save()
+	assert lead.validation_status == "Valid" and not lead.validation_issues
+	assert frappe.db.get_value("ToDo", todo.name, "status") == "Closed"
+	assert [t.allocated_to for t in open_todos(lead.name)] == [env]  # the owner's own ToDo stays
+
+
+def test_erpnext_still_refuses_a_malformed_email_on_the_form():
+	with pytest.raises(frappe.InvalidEmailAddressError):
+		make_lead(email_id="not-an-address")
+
+
+@pytest.mark.parametrize(
+	"fields, issue",
+	[
+		({"email_id": "x@acme.test"}, "disposable or placeholder domain (.test)"),
+		({"email_id": "noreply@acme.de"}, "no-reply mailbox"),
+		(
+			{"email_id": None, "mobile_no": "12", "country": "Germany"},
+			"12 is not a valid phone number in DE.",
+		),
+		(
+			{"email_id": None, "mobile_no": "0171 1234567", "country": "India"},
+			"not a valid phone number in IN",
+		),
+	],
+)
+def test_validation_rules_flag_on_save(fields, issue):
+	lead = make_lead(**fields)
+	assert lead.validation_status == "Needs Attention"
+	assert issue in lead.validation_issues
+
+
+def test_phones_are_normalised_per_country_on_save():
+	lead = make_lead(email_id=None, mobile_no="0171 1234567", phone="030 12", country="Germany")
+	assert lead.mobile_no == "+491711234567" and lead.phone == "030 12"  # kept as typed when invalid
+	assert lead.validation_status == "Needs Attention"
+	lead = make_lead(email_id=None, mobile_no="+1 202-555-0143", company_name="X", country="Germany")
+	assert (lead.mobile_no, lead.validation_status) == ("+12025550143", "Valid")
+
+
+def test_lead_without_any_way_to_reach_it_is_flagged():
+	lead = frappe.get_doc({"doctype": "Lead", "company_name": f"Nobody {random_string(5)}"}).insert()
+	assert "no working e-mail address or phone number" in lead.validation_issues
+
+
+def test_site_blocked_domains_are_flagged():
+	set_settings(blocked_email_domains="competitor.example.org\n")
+	lead = make_lead(email_id="spy@sales.competitor.example.org")
+	assert "competitor.example.org" in lead.validation_issues
+
+
+def test_source_mandatory_refuses_a_desk_lead_but_flags_intake():
+	set_settings(source_mandatory=1, web_form_lead_source=None)
+	with pytest.raises(frappe.MandatoryError):
+		make_lead()
+	assert make_lead(source="Advertisement").validation_status == "Valid"
+	submit(first_name="Fay", email=(address := email()), consent=1)
+	lead = frappe.get_doc("Lead", {"email_id": address})
+	assert lead.validation_status == "Needs Attention" and "Lead Source is missing" in lead.validation_issues
+	with pytest.raises(intake.IntakeRejected):
+		call_api(first_name="Fay", email_id=email())
+	assert "source" in frappe.local.response["invalid_fields"]
+
+
+def test_validation_switched_off_leaves_leads_alone():
+	set_settings(enable_validation=0)
+	lead = make_lead(email_id="pat@mailinator.com", mobile_no="030 1234567")
+	assert lead.mobile_no == "030 1234567" and not lead.validation_status
+
+
+def test_import_channel_is_recorded():
+	lead = frappe.new_doc("Lead")  # as Data Import builds it
+	lead.update({"first_name": "Imp", "email_id": email()})
+	frappe.flags.in_import = True
+	try:
+		lead.insert()
+	finally:
+		frappe.flags.in_import = False
+	assert lead.lead_channel == "Import"
+
+
+# ---------- capture lag ----------
+
+
+def test_late_capture_is_flagged_with_the_lag():
+	out = call_api(
+		first_name="Gus", email_id=email(), received_at=str(add_to_date(now_datetime(), hours=-30))
+	)
+	lead = frappe.get_doc("Lead", out["lead"])
+	assert (
+		lead.captured_late
+		and "Captured 30.0 hours after it was received; the policy allows 24." in lead.validation_issues
+	)
+	on_time = frappe.get_doc(
+		"Lead",
+		call_api(first_name="Hal", email_id=email(), received_at=str(add_to_date(now_datetime(), hours=-2)))[
+			"lead"
+		],
+	)
+	assert not on_time.captured_late
+
+
+def test_capture_lag_counts_working_hours_when_set():
+	set_settings(work_day_start="09:00:00", work_day_end="17:00:00")
+	received = add_to_date(now_datetime(), hours=-30)
+	lead = frappe.get_doc(
+		"Lead", call_api(first_name="Ida", email_id=email(), received_at=str(received))["lead"]
+	)
+	assert not lead.captured_late  # 30 clock hours hold at most 16 working hours
+
+
+def test_correcting_the_receipt_time_recomputes_the_flag():
+	lead = make_lead()
+	assert not lead.captured_late
+	lead.received_at = add_days(lead.creation, -2)
+	lead.save()
+	assert lead.captured_late
+
+
+def test_received_at_in_the_future_is_refused_by_the_api():
+	with pytest.raises(intake.IntakeRejected):
+		call_api(first_name="Jo", email_id=email(), received_at=str(add_days(now_datetime(), 1)))
+
+
+# ---------- duplicates at intake ----------
+
+
+def test_same_phone_in_another_format_joins_the_existing_lead():
+	existing = make_lead(email_id=None, mobile_no="030 7654321", company_name="Phone Co", country="Germany")
+	assert existing.mobile_no == "+49307654321"
+	out = submit(first_name="Kim", phone="+49 (30) 765-4321", consent=1, utm_source="flyer")
+	assert out["ok"]
+	assert frappe.db.count("Lead", {"mobile_no": "+49307654321"}) == 1
+	assert frappe.db.get_value("Lead", existing.name, "utm_source") == "flyer"
+	assert frappe.db.exists("Lead Activity", {"lead": existing.name, "activity_type": "Form Submission"})
+
+
+def test_fuzzy_name_and_organisation_joins_the_existing_lead():
+	company = f"Umbrella {random_string(6)}"
+	existing = make_lead(
+		first_name="Jonathan", last_name="Smithers", email_id=None, company_name=f"{company} Corp"
+	)
+	out = call_api(first_name="Jonathon", last_name="Smithers", company_name=f"{company.upper()} Corporation")
+	assert (out["lead"], out["duplicate"], out["matched_by"]) == (
+		existing.name,
+		True,
+		"name and organisation",
+	)
+
+
+def test_fuzzy_match_with_another_address_is_created_as_a_possible_duplicate():
+	company = f"Stark {random_string(6)}"
+	existing = make_lead(first_name="Tony", last_name="Stark", company_name=company)
+	out = call_api(first_name="Toni", last_name="Stark", company_name=f"{company} Inc", email_id=email())
+	assert out["created"] and out["duplicate_of"] == existing.name
+	lead = frappe.get_doc("Lead", out["lead"])
+	assert (
+		lead.validation_status == "Needs Attention"
+		and f"Possible duplicate of {existing.name}" in lead.validation_issues
+	)
+	assert lead.name in frappe.get_all("Lead", filters={"duplicate_of": existing.name}, pluck="name")
+
+	lead.duplicate_of = None  # a person decides it is someone else: the flag goes and stays gone
+	lead.save()
+	assert lead.validation_status == "Valid" and not lead.duplicate_of
+	lead.job_title = "CEO"
+	lead.save()
+	assert not lead.duplicate_of
+
+
+def test_desk_lead_with_a_known_phone_is_marked_as_possible_duplicate():
+	existing = make_lead(email_id=None, mobile_no="+49 30 5550001", first_name="Lia")
+	twin = make_lead(mobile_no="030 5550001", country="Germany")
+	assert twin.duplicate_of == existing.name and twin.validation_status == "Needs Attention"
+
+
+def test_disabled_leads_are_not_matched():
+	address = email()
+	old = make_lead(email_id=address)
+	frappe.db.set_value("Lead", old.name, {"disabled": 1, "email_id": None})
+	out = call_api(first_name="New", email_id=address)
+	assert out["created"]
+
+
+# ---------- merging ----------
+
+
+def test_merge_keeps_every_linked_record(env):
+	keep = make_lead(first_name="Mia", lead_owner=env)
+	dup = make_lead(
+		first_name="Mia",
+		email_id=None,
+		mobile_no="030 4440001",
+		country="Germany",
+		duplicate_of=keep.name,
+		lead_owner=env,
+	)
+	dup.reload()  # ERPNext's Contact wrote the phone back onto the lead
+	dup.append("notes", {"note": "<p>Met at the fair</p>"})
+	dup.save()
+	frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Email",
+			"sent_or_received": "Received",
+			"subject": "About the fair",
+			"reference_doctype": "Lead",
+			"reference_name": dup.name,
+			"timeline_links": [{"link_doctype": "Lead", "link_name": dup.name}],
+		}
+	).insert(ignore_permissions=True)
+	dup.add_comment("Comment", "Prefers phone calls")
+	from frappe.desk.form.assign_to import add as assign
+
+	other = _user_with_roles("lp-intake-other@example.com", ["Sales User"])
+	assign({"assign_to": [other], "doctype": "Lead", "name": dup.name, "description": "Call back"})
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"card-{random_string(4)}.txt",
+			"content": "card",
+			"attached_to_doctype": "Lead",
+			"attached_to_name": dup.name,
+		}
+	).insert(ignore_permissions=True)
+	if frappe.db.exists("DocType", "Lead Consent"):
+		from lead_policy.consent import record_consent
+
+		record_consent(
+			dup.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes on the phone"
+		)
+	activities = frappe.db.count("Lead Activity", {"lead": dup.name})
+	assert activities >= 1  # the e-mail above
+
+	manager = _user_with_roles("lp-intake-manager@example.com", ["Sales Manager"])
+	frappe.set_user(env)
+	with pytest.raises(frappe.PermissionError):
+		merge_leads(keep.name, dup.name)
+	frappe.set_user(manager)
+	out = merge_leads(keep.name, dup.name)
+	frappe.set_user("Administrator")
+
+	assert out["moved"]["Communication"] == 1 and "mobile_no" in out["filled"]
+	keep.reload()
+	assert keep.mobile_no == "+49304440001"
+	assert any("Met at the fair" in n.note for n in keep.notes)
+	assert frappe.db.get_value("Communication", {"subject": "About the fair"}, "reference_name") == keep.name
+	assert frappe.db.exists("Communication Link", {"link_doctype": "Lead", "link_name": keep.name})
+	assert frappe.db.exists("Comment", {"reference_name": keep.name, "content": "Prefers phone calls"})
+	assert frappe.db.count("Lead Activity", {"lead": keep.name}) >= activities
+	assert frappe.db.count("Lead Activity", {"lead": dup.name}) == 0
+	assert frappe.db.get_value("File", file.name, "attached_to_name") == keep.name
+	assert {t.allocated_to for t in open_todos(keep.name)} >= {env, other}
+	assert other in json.loads(frappe.db.get_value("Lead", keep.name, "_assign"))
+	if frappe.db.exists("DocType", "Lead Consent"):
+		assert frappe.db.get_value("Lead Consent", {"lead": keep.name}, "channel") == "Phone"
+	dup.reload()
+	assert dup.disabled and dup.duplicate_of == keep.name and not dup.mobile_no
+	assert not open_todos(dup.name)
+	assert frappe.db.exists("Lead", dup.name)  # kept, not deleted
+	with pytest.raises(frappe.ValidationError):
+		merge_leads(keep.name, dup.name)
+
+
+# ---------- outbound lists ----------
+
+
+def territory(name, parent="All Territories"):
+	if not frappe.db.exists("Territory", name):
+		frappe.get_doc({"doctype": "Territory", "territory_name": name, "parent_territory": parent}).insert()
+	return name
+
+
+def industry(name):
+	if not frappe.db.exists("Industry Type", name):
+		frappe.get_doc({"doctype": "Industry Type", "industry": name}).insert()
+	return name
+
+
+def batch(rows, **kw):
+	values = {
+		"doctype": "Outbound Lead Batch",
+		"title": "Trade fair list",
+		"list_type": "Event List",
+		"source": "Exhibition",
+		"lawful_basis": "Consent",
+		"consent_evidence": "Visitors ticked 'contact me' at the booth scanner.",
+		"rows": rows,
+	}
+	values.update(kw)
+	return frappe.get_doc(values).insert()
+
+
+def test_outbound_batch_accepts_holds_and_rejects_with_reasons():
+	territory("LP Europe")
+	territory("LP Germany", "LP Europe")
+	territory("LP India")
+	industry("LP Software")
+	unsubscribed = email()
+	frappe.get_doc({"doctype": "Email Unsubscribe", "email": unsubscribed, "global_unsubscribe": 1}).insert(
+		ignore_permissions=True
+	)
+	opted_out = make_lead(email_id=email())
+	frappe.db.set_value("Lead", opted_out.name, "unsubscribed", 1)
+	existing = make_lead(email_id=email())
+	good, good2 = email(), email()
+	doc = batch(
+		[
+			{
+				"first_name": "Ok",
+				"email_id": good,
+				"territory": "LP Germany",
+				"industry": "LP Software",
+				"phone": "030 3330001",
+			},
+			{"first_name": "Ok2", "email_id": good2, "territory": "LP Europe", "industry": "LP Software"},
+			{"first_name": "Far", "email_id": email(), "territory": "LP India", "industry": "LP Software"},
+			{"first_name": "Nomail", "territory": "LP Germany", "industry": "LP Software"},
+			{"first_name": "Typo", "email_id": "typo@", "territory": "LP Germany", "industry": "LP Software"},
+			{
+				"first_name": "Unsub",
+				"email_id": unsubscribed.upper(),
+				"territory": "LP Germany",
+				"industry": "LP Software",
+			},
+			{
+				"first_name": "Optout",
+				"email_id": opted_out.email_id,
+				"territory": "LP Germany",
+				"industry": "LP Software",
+			},
+			{
+				"first_name": "Known",
+				"email_id": existing.email_id,
+				"territory": "LP Germany",
+				"industry": "LP Software",
+			},
+			{
+				"first_name": "Twice",
+				"email_id": good.upper(),
+				"territory": "LP Germany",
+				"industry": "LP Software",
+			},
+			{"first_name": "Narnia", "email_id": email(), "territory": "Narnia", "industry": "LP Software"},
+		],
+		target_territory="LP Europe",
+		industries=[{"industry": "LP Software"}],
+	)
+	assert doc.pending_count == 10
+	counts = outbound_batch.process(doc.name)
+	assert counts == {
+		"total_rows": 10,
+		"pending_count": 0,
+		"accepted_count": 2,
+		"held_count": 4,
+		"rejected_count": 4,
+	}
+	doc.reload()
+	assert doc.status == "Processed" and (doc.accepted_count, doc.held_count, doc.rejected_count) == (2, 4, 4)
+	by_name = {r.first_name: r for r in doc.rows}
+	assert {n for n, r in by_name.items() if r.status == "Accepted"} == {"Ok", "Ok2"}
+	assert "outside LP Europe" in by_name["Far"].reason
+	assert "E-mail address missing" in by_name["Nomail"].reason
+	assert "not a valid e-mail address" in by_name["Typo"].reason
+	assert "Narnia is not a known Territory" in by_name["Narnia"].reason
+	assert "Email Unsubscribe" in by_name["Unsub"].reason and by_name["Unsub"].status == "Rejected"
+	assert f"Unsubscribed from e-mail as lead {opted_out.name}" in by_name["Optout"].reason
+	assert by_name["Known"].status == "Rejected" and by_name["Known"].lead == existing.name
+	assert by_name["Twice"].status == "Rejected" and by_name["Twice"].lead == by_name["Ok"].lead
+	lead = frappe.get_doc("Lead", by_name["Ok"].lead)
+	assert (lead.lead_channel, lead.source, lead.outbound_batch) == ("Outbound List", "Exhibition", doc.name)
+	assert lead.mobile_no == "+49303330001" and not lead.captured_late
+	if frappe.db.exists("DocType", "Lead Consent"):
+		evidence = frappe.get_all(
+			"Lead Consent", filters={"lead": lead.name}, fields=["source", "source_reference", "evidence"]
+		)
+		assert evidence and all(
+			e.source == "Import" and doc.name in e.source_reference and "booth" in e.evidence
+			for e in evidence
+		)
+
+	# a held row, corrected, is vetted again; the others stay as they were
+	far = doc.getone("rows", {"first_name": "Far"})
+	far.territory = "LP Germany"
+	doc.save()
+	outbound_batch.process(doc.name)
+	doc.reload()
+	assert doc.getone("rows", {"first_name": "Far"}).status == "Accepted"
+	assert (doc.accepted_count, doc.held_count, doc.rejected_count) == (3, 3, 4)
+
+
+def test_outbound_rows_without_documented_basis_are_held():
+	doc = batch([{"first_name": "Ann", "email_id": email()}], lawful_basis=None, consent_evidence=None)
+	outbound_batch.process(doc.name)
+	doc.reload()
+	assert doc.rows[0].status == "Held" and "No lawful basis" in doc.rows[0].reason
+	assert not doc.rows[0].lead
+
+
+def test_outbound_withdrawn_consent_is_rejected():
+	if not frappe.db.exists("DocType", "Lead Consent"):
+		pytest.skip("no consent ledger")
+	from lead_policy.consent import record_consent
+
+	lead = make_lead(email_id=email())
+	record_consent(
+		lead.name,
+		"Email",
+		"Sales Contact",
+		"Granted",
+		"Consent",
+		"Web Form",
+		"yes",
+		consent_on=add_days(now_datetime(), -2),
+	)
+	record_consent(
+		lead.name,
+		"Email",
+		"Sales Contact",
+		"Withdrawn",
+		"Consent",
+		"Email",
+		"stop",
+		consent_on=add_days(now_datetime(), -1),
+	)
+	doc = batch([{"first_name": "Gone", "email_id": lead.email_id}])
+	outbound_batch.process(doc.name)
+	doc.reload()
+	assert doc.rows[0].status == "Rejected" and "Withdrew consent for Email" in doc.rows[0].reason
+
+
+def test_outbound_rows_load_from_a_csv_file():
+	doc = batch([])
+	content = "First Name,Surname,Company,E-Mail,Mobile,Shoe Size\nOla,Nord,Fjord AS,ola@fjord-{0}.no,+47 912 34 567,44\n,,,,,\nPer,<b>Sand</b>,,per@fjord-{0}.no,,42\n".format(
+		random_string(4).lower()
+	)
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"list-{random_string(4)}.csv",
+			"content": content,
+			"attached_to_doctype": "Outbound Lead Batch",
+			"attached_to_name": doc.name,
+		}
+	).insert(ignore_permissions=True)
+	doc.db_set("source_file", file.file_url)
+	out = outbound_batch.load_rows(doc.name)
+	assert out == {"added": 2, "ignored_columns": ["Shoe Size"]}
+	doc.reload()
+	assert [(r.first_name, r.last_name, r.company_name, r.phone) for r in doc.rows] == [
+		("Ola", "Nord", "Fjord AS", "+47 912 34 567"),
+		("Per", "Sand", None, None),
+	]
+	assert doc.pending_count == 2
+
+
+def test_large_batches_run_as_one_deduplicated_background_job(monkeypatch):
+	calls = []
+	monkeypatch.setattr(frappe, "enqueue", lambda method, **kw: calls.append((method, kw)))
+	monkeypatch.setattr(outbound_batch, "SYNC_LIMIT", 2)
+	doc = batch([{"first_name": f"R{i}", "email_id": email()} for i in range(3)])
+	assert outbound_batch.process(doc.name) == {"queued": True, "rows": 3}
+	((method, kw),) = calls
+	assert method == "lead_policy.outbound_batch.run" and kw["queue"] == "long" and kw["deduplicate"]
+	assert kw["job_id"] == f"lead_policy:outbound_batch:{doc.name}" and kw["batch"] == doc.name
+	assert frappe.db.get_value("Outbound Lead Batch", doc.name, "status") == "Queued"
+	with pytest.raises(frappe.ValidationError):
+		outbound_batch.process(doc.name)  # already queued
+	counts = outbound_batch.run(doc.name)  # what the worker does
+	assert counts["accepted_count"] == 3
+
+
+def test_a_failing_row_is_held_and_the_others_carry_on(monkeypatch):
+	real = intake.capture
+
+	def flaky(payload, channel, **kw):
+		if payload.get("first_name") == "Boom":
+			raise RuntimeError("disk full")
+		return real(payload, channel, **kw)
+
+	monkeypatch.setattr(intake, "capture", flaky)
+	doc = batch([{"first_name": "Boom", "email_id": email()}, {"first_name": "Fine", "email_id": email()}])
+	outbound_batch.process(doc.name)
+	doc.reload()
+	assert [(r.first_name, r.status) for r in doc.rows] == [("Boom", "Held"), ("Fine", "Accepted")]
+	assert "disk full" in doc.rows[0].reason
+
+
+def test_outbound_processing_is_for_managers():
+	doc = batch([{"first_name": "Ann", "email_id": email()}])
+	frappe.set_user(_user_with_roles("lp-intake-rep@example.com", ["Sales User"]))
+	with pytest.raises(frappe.PermissionError):
+		outbound_batch.process(doc.name)
