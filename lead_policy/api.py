@@ -103,14 +103,12 @@ def create_lead(
 		}.items()
 		if v is not None
 	}
-	errors = {
-		k: _("{0} is not a field of this endpoint.").format(k) for k in unknown if k not in IGNORED_KEYS
-	}
+	# unknown fields go in too: strict intake refuses each of them with its own message
+	payload.update({k: v for k, v in unknown.items() if k not in IGNORED_KEYS})
 	entries, consent_errors = _consent_entries(consent)
-	errors.update(consent_errors)
 	try:
-		if errors:
-			raise intake.IntakeRejected(errors)
+		if consent_errors:  # report every problem of the payload at once, and save nothing
+			raise intake.IntakeRejected({**intake.payload_errors(payload), **consent_errors})
 		result = intake.capture(payload, intake.API, strict=True, consent=entries)
 	except intake.IntakeRejected as e:
 		frappe.local.response["invalid_fields"] = e.errors

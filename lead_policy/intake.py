@@ -308,6 +308,27 @@ def capture(
 	if channel not in CHANNELS:
 		frappe.throw(_("Channel must be one of {0}, not {1}.").format(", ".join(CHANNELS), channel))
 	settings = get_settings()
+	values, notes, problems = _prepare(payload, channel, strict, settings)
+	if problems:
+		raise IntakeRejected({p.field: render(p) for p in problems})
+
+	region = region_of(values.get("country"), settings)
+	if area_enabled("validation"):
+		_normalise(values, region)
+	matches = find_matches(values, region, settings=settings) if area_enabled("duplicate_check") else []
+	best = matches[0] if matches else None
+	if best and best.certain:
+		return _add_to_existing(best, values, channel, notes, consent, activity, reference, details)
+	return _create(values, channel, notes, best, consent, activity, reference, details, extra, strict)
+
+
+def payload_errors(payload: dict, channel: str = API) -> dict[str, str]:
+	"""What a strict channel would refuse in ``payload``, one message per field; saves nothing."""
+	return {p.field: render(p) for p in _prepare(payload, channel, True, get_settings())[2]}
+
+
+def _prepare(payload, channel, strict, settings) -> tuple[dict, list[Problem], list[Problem]]:
+	"""Cleaned values, notes on what was repaired, and (strict only) the problems to refuse."""
 	cleaned = checks.clean_payload(payload or {}, FIELD_SPECS, strict)
 	values, notes = cleaned.values, list(cleaned.notes)
 	problems = list(cleaned.problems)
@@ -326,19 +347,9 @@ def capture(
 	if strict:
 		if cint(settings.source_mandatory) and not values.get("source"):
 			problems.append(Problem("source", checks.SOURCE_REQUIRED))
-		if not _identifiable(values):
+		if not _identifiable(values) and not any(p.field in IDENTITY_FIELDS for p in problems):
 			problems.append(Problem("lead_name", checks.NOT_IDENTIFIABLE))
-		if problems:
-			raise IntakeRejected({p.field: render(p) for p in problems})
-
-	region = region_of(values.get("country"), settings)
-	if area_enabled("validation"):
-		_normalise(values, region)
-	matches = find_matches(values, region, settings=settings) if area_enabled("duplicate_check") else []
-	best = matches[0] if matches else None
-	if best and best.certain:
-		return _add_to_existing(best, values, channel, notes, consent, activity, reference, details)
-	return _create(values, channel, notes, best, consent, activity, reference, details, extra, strict)
+	return values, notes, problems
 
 
 def _identifiable(values) -> bool:
@@ -693,7 +704,7 @@ def _capture_lag(doc, settings) -> list[Problem]:
 
 def after_insert(doc, method=None) -> None:
 	"""After assignment chose the owner: the ToDo for the issues of a flagged lead."""
-	if doc.lead_owner == "Guest":
+	if doc.lead_owner in ("Guest", ""):
 		frappe.db.set_value("Lead", doc.name, "lead_owner", None, update_modified=False)
 		doc.lead_owner = None
 	sync_validation_todo(doc)

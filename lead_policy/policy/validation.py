@@ -410,11 +410,16 @@ def clean_payload(payload: Mapping, specs: Mapping[str, FieldSpec], strict: bool
 	for key, raw in payload.items():
 		spec = specs.get(key)
 		if spec is None:
-			(out.problems if strict else out.notes).append(
-				Problem(
-					key, _("{field} is not a field this channel accepts; it was ignored."), {"field": key}
+			if strict:
+				out.problems.append(
+					Problem(key, _("{field} is not a field this channel accepts."), {"field": key})
 				)
-			)
+			else:
+				out.notes.append(
+					Problem(
+						key, _("{field} is not a field this channel accepts; it was ignored."), {"field": key}
+					)
+				)
 			continue
 		if raw is None or raw == "":
 			continue

@@ -284,6 +284,22 @@ def test_api_refuses_malformed_payloads_with_422_and_a_message_per_field(payload
 	assert lead_count() == before
 
 
+def test_api_reports_every_bad_field_at_once():
+	with pytest.raises(intake.IntakeRejected):
+		call_api(
+			first_name="<b>Dan</b>",
+			email_id="dan@",
+			favourite_colour="blue",
+			consent=[{"channel": "Email", "purpose": "Spam"}],
+		)
+	assert set(frappe.local.response["invalid_fields"]) == {
+		"first_name",
+		"email_id",
+		"favourite_colour",
+		"consent[0].purpose",
+	}
+
+
 def test_api_refuses_wrong_types():
 	with pytest.raises(frappe.exceptions.FrappeTypeError):
 		call_api(first_name=["Dan"], email_id="dan@acme.de")
