@@ -141,6 +141,7 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 		"handovers": 0,
 		"invalid": 0,
 		"duplicates": 0,
+		"opt_outs": 0,
 	}
 	for i in range(leads):
 		first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -163,13 +164,26 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 			values["company_name"] = None
 			values["mobile_no"] = "12"
 			counts["invalid"] += 1
+		channel = rng.choice(["Web Form", "Web Form", "API", "Import", "Email", "Manual"])
 		try:
-			lead = _capture(values, received)
+			lead, created = _capture(values, received, channel, rng)
+			if rng.random() < 0.04:  # the same person enquires again, e-mail typed differently
+				again = {**values, "email_id": values["email_id"].upper(), "company_name": None}
+				_lead, again_created = _capture(again, add_to_date(received, days=3), "Web Form", rng)
+				counts["duplicates"] += 0 if again_created else 1
 		except Exception:
 			frappe.db.rollback()
 			frappe.log_error(title=f"{MARK}: could not create lead {i}")
 			continue
+		if not created:
+			counts["duplicates"] += 1
+			continue
 		counts["leads"] += 1
+		if rng.random() < 0.03 and frappe.db.exists("Lead", lead):
+			from lead_policy.consent import record_opt_out
+
+			record_opt_out(lead, "Email", "Email", f"{MARK}: asked not to be e-mailed")
+			counts["opt_outs"] += 1
 		# activity history, oldest first, all after the lead arrived
 		for _k in range(rng.choice([0, 0, 1, 2, 3, 4, 6])):
 			when = add_to_date(received, days=rng.randrange(1, 120))
@@ -254,33 +268,30 @@ def _masters() -> None:
 		settings.save()
 
 
-def _capture(values: dict, received) -> str:
-	"""Create one lead through the app's intake when it exists, else through the ORM with hooks."""
-	try:
-		from lead_policy import intake
-	except ImportError:
-		intake = None
-	if intake and hasattr(intake, "capture"):
-		payload = {
-			**values,
-			"received_at": received,
-			"consent": [
-				{
-					"channel": "Email",
-					"purpose": "Sales Contact",
-					"status": "Granted",
-					"lawful_basis": "Consent",
-					"source": "Import",
-				}
-			],
+def _capture(values: dict, received, channel: str, rng) -> tuple[str, bool]:
+	"""Create one lead through the app's intake; returns (lead, created)."""
+	from lead_policy import intake
+
+	consent = [
+		{
+			"channel": "Email",
+			"purpose": "Sales Contact",
+			"status": "Granted",
+			"lawful_basis": "Consent",
+			"source": channel if channel in ("Web Form", "API") else "Import",
+			"source_reference": f"{MARK} seed file",
+			"evidence": f"{MARK}: ticked the contact box",
 		}
-		result = intake.capture(payload, channel="Import")
-		name = getattr(result, "lead", None) or (result.get("lead") if isinstance(result, dict) else result)
-	else:
-		name = frappe.get_doc({"doctype": "Lead", **values}).insert().name
-	# the lead arrived in the past: date it so reports and decay see a realistic history
-	frappe.db.set_value("Lead", name, {"creation": received}, update_modified=False)
-	return name
+	]
+	if rng.random() < 0.5:
+		consent.append({**consent[0], "purpose": "Marketing/Nurture"})
+	if rng.random() < 0.06:  # some never gave consent: the policy must not let anyone e-mail them
+		consent = []
+	result = intake.capture({**values, "received_at": received}, channel, consent=consent)
+	if result.created:
+		# the lead arrived in the past: date it so reports and decay see a realistic history
+		frappe.db.set_value("Lead", result.lead, {"creation": received}, update_modified=False)
+	return result.lead, result.created
 
 
 def _activity(lead: str, activity_type: str, when) -> None:

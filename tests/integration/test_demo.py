@@ -31,6 +31,8 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 	assert frappe.db.count("Lead Activity", {"lead": ("in", names)}) > 0
 	assert frappe.db.count("Lead Score Log", {"lead": ("in", names)}) >= 25
 	assert len({lead.creation.date() for lead in leads}) > 5  # spread over months, not all today
+	assert frappe.db.count("Lead Consent", {"lead": ("in", names)}) > 0  # consent captured at intake
+	assert frappe.db.count("Lead", {"name": ("in", names), "lead_channel": ("is", "set")}) == 25
 	with pytest.raises(frappe.ValidationError):
 		demo.make_demo(leads=1)  # refuses to run twice
 
