@@ -25,11 +25,27 @@ def site(request):
 	os.chdir(cwd)
 
 
+def pytest_configure(config):
+	config.addinivalue_line("markers", "commits: the test commits on purpose and cleans up after itself")
+
+
 @pytest.fixture(autouse=True)
-def rollback(site):
-	"""Roll back after each test, and drop caches a rolled-back change may have filled."""
+def rollback(site, request, monkeypatch):
+	"""Roll back after each test, and drop caches a rolled-back change may have filled.
+
+	A commit inside a test would make its changes permanent and leak into every later test, so
+	``frappe.db.commit`` fails the test unless it is marked ``@pytest.mark.commits``.
+	"""
 	import frappe
 
+	if not request.node.get_closest_marker("commits"):
+
+		def refuse_commit(*args, **kwargs):
+			raise AssertionError(
+				"a test committed to the database; mark it @pytest.mark.commits and clean up"
+			)
+
+		monkeypatch.setattr(frappe.db, "commit", refuse_commit)
 	frappe.set_user("Administrator")
 	yield
 	frappe.db.rollback()

@@ -9,6 +9,7 @@ import textwrap
 from collections import Counter
 
 import frappe
+import pytest
 
 from lead_policy.assignment import RULES_CACHE_KEY
 
@@ -58,6 +59,7 @@ def _cleanup(users):
 	frappe.cache.delete_value(RULES_CACHE_KEY)
 
 
+@pytest.mark.commits
 def test_parallel_inserts_respect_caps_and_fairness():
 	users = [_user_with_roles(f"lp-cc{i}@example.com", ["Sales User"]) for i in range(3)]
 	fallback = _user_with_roles("lp-cc-fallback@example.com", ["Sales Manager"])

@@ -15,6 +15,7 @@ def no_demo():
 	demo.clear_demo()  # make_demo commits, so clean up for real
 
 
+@pytest.mark.commits
 def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 	before = frappe.db.count("Lead")
 	summary = demo.make_demo(leads=25, seed=3)

@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import frappe
+import pytest
 
 from lead_policy.setup.fields import get_custom_fields
 
@@ -59,6 +60,7 @@ def bench(*args):
 	return run("-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site, *args)
 
 
+@pytest.mark.commits
 def test_uninstall_removes_fields_and_lead_still_works_then_reinstall():
 	site = frappe.local.site
 	names = [f["fieldname"] for f in get_custom_fields()["Lead"]]
