@@ -5,6 +5,7 @@ size stays the same for every scenario.
 """
 
 import random
+import string
 
 import frappe
 
@@ -79,13 +80,18 @@ def teardown(settings_before: dict):
 	frappe.db.commit()
 
 
+def _word(rng: random.Random, length: int) -> str:
+	return "".join(rng.choice(string.ascii_lowercase) for _ in range(length)).title()
+
+
 def lead_values(i: int, rng: random.Random) -> dict:
+	"""A distinct, valid lead (no fuzzy duplicates), so every scenario measures the usual path."""
 	return {
 		"doctype": "Lead",
-		"first_name": f"Bench{i}",
-		"last_name": rng.choice(["Smith", "Rao", "Garcia", "Chen", "Okafor"]),
+		"first_name": _word(rng, 7),
+		"last_name": _word(rng, 9),
 		"email_id": f"bench{i}-{rng.randrange(10**9)}@{DOMAIN}",
-		"company_name": rng.choice(["Acme", "Globex", "Initech", None]),
+		"company_name": rng.choice([f"{_word(rng, 8)} Ltd", None]),
 		"job_title": rng.choice(["Director of Ops", "Analyst", "CEO", None]),
 		"no_of_employees": rng.choice(["1-10", "51-200", "1000+"]),
 	}

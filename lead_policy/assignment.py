@@ -107,17 +107,28 @@ def clear_rules_cache(doc=None, method=None):
 # ---------- rep state ----------
 
 
+TERRITORY_CACHE_KEY = "lead_policy:territory_ancestors"
+
+
 def territory_ancestors(territory: str | None) -> frozenset[str]:
+	"""The territory and all its parents; cached, cleared whenever a Territory changes."""
 	if not territory:
 		return frozenset()
+	return frozenset(frappe.cache.hget(TERRITORY_CACHE_KEY, territory, lambda: _ancestors(territory)))
+
+
+def _ancestors(territory: str) -> list[str]:
 	bounds = frappe.db.get_value("Territory", territory, ["lft", "rgt"])
 	if not bounds:
-		return frozenset([territory])
+		return [territory]
 	t = frappe.qb.DocType("Territory")
-	names = (
+	return (
 		frappe.qb.from_(t).select(t.name).where((t.lft <= bounds[0]) & (t.rgt >= bounds[1])).run(pluck=True)
 	)
-	return frozenset(names)
+
+
+def clear_territory_cache(doc=None, method=None):
+	frappe.cache.delete_value(TERRITORY_CACHE_KEY)
 
 
 def band_weights() -> dict[str, float]:
@@ -134,7 +145,6 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 	if not users:
 		return {}
 	users = sorted(set(users))
-	ensure_workload_rows(users)
 	w = frappe.qb.DocType("Lead Rep Workload")
 	snapshot = {
 		r.name: r
@@ -143,6 +153,8 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 		.where(w.name.isin(users))
 		.run(as_dict=True)
 	}
+	if len(snapshot) < len(users):  # a rep added to a rule by import or by hand in the database
+		ensure_workload_rows(sorted(set(users) - set(snapshot)))
 	query = (
 		frappe.qb.from_(w)
 		.select(w.name, w.assignments, w.assigned_weight, w.last_assigned_on)
@@ -295,10 +307,7 @@ def set_owner(doc, user: str, reason: str, handover_reason=None, handover_detail
 
 
 def _add_todo(doc, user: str, description: str) -> None:
-	if frappe.db.exists(
-		"ToDo", {"reference_type": "Lead", "reference_name": doc.name, "allocated_to": user, "status": "Open"}
-	):
-		return
+	# assign_to.add itself skips a user who already has an open ToDo on the lead
 	assign_to.add(
 		{
 			"assign_to": [user],

@@ -22,21 +22,24 @@ def _connect(context):
 
 
 @lead_policy.command("bench")
-@click.argument("which", type=click.Choice(["insert", "scale", "all"]), default="insert")
+@click.argument("which", type=click.Choice(["insert", "bulk", "scale", "all"]), default="insert")
 @click.option("--leads", default=200, help="Leads per scenario and round (insert benchmark)")
 @click.option("--rounds", default=3, help="Rounds of interleaved scenarios (insert benchmark)")
+@click.option("--bulk-leads", default=2000, help="Leads per scenario (bulk benchmark)")
 @click.option("--sizes", default="10000,100000", help="Table sizes for the scale benchmark")
 @pass_context
-def bench(context, which, leads, rounds, sizes):
+def bench(context, which, leads, rounds, bulk_leads, sizes):
 	"""Measure the app against ERPNext without it, in the same run; writes benchmarks/results/."""
 	frappe = _connect(context)
 	# benchmarks/ sits next to the package in the app's folder
 	sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 	try:
-		from benchmarks import lead_insert, scale
+		from benchmarks import bulk_intake, lead_insert, scale
 
 		if which in ("insert", "all"):
 			click.echo(lead_insert.run(leads=leads, rounds=rounds))
+		if which in ("bulk", "all"):
+			click.echo(bulk_intake.run(leads=bulk_leads))
 		if which in ("scale", "all"):
 			click.echo(scale.run(sizes=tuple(int(s) for s in sizes.split(","))))
 	finally:

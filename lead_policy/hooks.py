@@ -40,6 +40,11 @@ doc_events = {
 		"after_insert": ["lead_policy.activity.on_call_log_insert", "lead_policy.consent.on_call_log_insert"]
 	},
 	"Event": {"after_insert": "lead_policy.activity.on_event_insert"},
+	# Assignment caches territory ancestry
+	"Territory": {
+		"on_update": "lead_policy.assignment.clear_territory_cache",
+		"on_trash": "lead_policy.assignment.clear_territory_cache",
+	},
 	# Every frappe.sendmail (campaigns, newsletters, notifications): consent and opt-out link
 	"Email Queue": {"before_insert": "lead_policy.email_guard.before_email_queue_insert"},
 	# Opt-outs made through Frappe (unsubscribe links, newsletter groups) reach the ledger
@@ -84,7 +89,11 @@ user_data_fields = [
 			"email_id",
 		],
 	},
-	{"doctype": "Lead Consent", "filter_by": "email_id", "redact_fields": ["lead_name", "evidence", "email_id"]},
+	{
+		"doctype": "Lead Consent",
+		"filter_by": "email_id",
+		"redact_fields": ["lead_name", "evidence", "email_id"],
+	},
 	{"doctype": "Lead Handover", "strict": True},
 	{"doctype": "Lead Activity", "strict": True},
 ]
