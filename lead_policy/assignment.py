@@ -1,11 +1,10 @@
 """Assignment in the Frappe layer: gather rep state, call ``policy.assignment``, set owner and ToDo.
 
-Concurrency: each rep has a Lead Rep Workload row. An assignment locks the candidate reps' rows
-(``FOR UPDATE``, in primary-key order, so assigners never deadlock each other). The open-lead count
-read from the Lead table is this transaction's snapshot; the workload rows' ``assignments`` counter
-read with the lock is the latest committed one, so the difference between the locked and the
-snapshot counter is exactly the assignments other workers committed since our snapshot. Adding it
-keeps capacity and fairness exact when many leads arrive at once.
+Concurrency: each rep's open leads are counters on a Lead Rep Workload row (lead_policy.workload).
+An assignment locks the candidate reps' rows (``FOR UPDATE``, in key order, so assigners never
+deadlock each other), so it reads the latest committed counts, and the chosen rep's counter is
+raised in the same transaction. Many leads arriving at once therefore never exceed a capacity,
+and the cost of choosing does not grow with the size of the Lead table.
 """
 
 import json
@@ -13,14 +12,14 @@ import json
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
-from frappe.query_builder.functions import Count
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate
 
+from lead_policy import workload
 from lead_policy.policy import assignment as policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:assignment_rules"
-CLOSED_STATUSES = ("Converted", "Do Not Contact")
+CLOSED_STATUSES = workload.CLOSED_STATUSES
 
 
 # ---------- rules ----------
@@ -51,13 +50,7 @@ def validate_rule(doc) -> None:
 
 
 def ensure_workload_rows(users) -> None:
-	existing = (
-		set(frappe.get_all("Lead Rep Workload", filters={"name": ("in", list(users))}, pluck="name"))
-		if users
-		else set()
-	)
-	for user in sorted(set(users) - existing):
-		frappe.get_doc({"doctype": "Lead Rep Workload", "user": user}).db_insert()
+	workload.ensure_rows(list(users))
 
 
 def get_rules() -> list[policy.AssignmentRule]:
@@ -140,54 +133,20 @@ def band_weights() -> dict[str, float]:
 	}
 
 
-def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState]:
-	"""Current state of reps: open leads by band (adjusted for concurrent work), last assignment."""
+def rep_states(users: list[str]) -> dict[str, policy.RepState]:
+	"""Current state of reps (open leads by band, last assignment), their rows locked."""
 	if not users:
 		return {}
 	users = sorted(set(users))
-	w = frappe.qb.DocType("Lead Rep Workload")
-	snapshot = {
-		r.name: r
-		for r in frappe.qb.from_(w)
-		.select(w.name, w.assignments, w.assigned_weight)
-		.where(w.name.isin(users))
-		.run(as_dict=True)
-	}
-	if len(snapshot) < len(users):  # a rep added to a rule by import or by hand in the database
-		ensure_workload_rows(sorted(set(users) - set(snapshot)))
-	query = (
-		frappe.qb.from_(w)
-		.select(w.name, w.assignments, w.assigned_weight, w.last_assigned_on)
-		.where(w.name.isin(users))
-		.orderby(w.name)
-	)
-	latest = {r.name: r for r in (query.for_update() if lock else query).run(as_dict=True)}
-
-	lead = frappe.qb.DocType("Lead")
-	counts = (
-		frappe.qb.from_(lead)
-		.select(lead.lead_owner, lead.score_band, Count("*").as_("n"))
-		.where(lead.lead_owner.isin(users) & lead.status.notin(CLOSED_STATUSES))
-		.groupby(lead.lead_owner, lead.score_band)
-		.run(as_dict=True)
-	)
-	open_by: dict[str, dict[str, int]] = {}
-	for c in counts:
-		open_by.setdefault(c.lead_owner, {})[c.score_band or ""] = cint(c.n)
-
+	rows = workload.locked_rows(users)
 	enabled = set(frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name"))
 	on_leave = _on_leave(users)
 	states = {}
 	for user in users:
-		by_band = dict(open_by.get(user, {}))
-		snap, new = snapshot.get(user), latest.get(user)
-		if snap and new:
-			extra = cint(new.assignments) - cint(snap.assignments)
-			if extra > 0:  # committed by other workers after our snapshot was taken
-				by_band["(concurrent)"] = by_band.get("(concurrent)", 0) + extra
+		row = rows.get(user) or frappe._dict()
 		states[user] = policy.RepState(
-			open_by_band=by_band,
-			last_assigned=get_datetime(new.last_assigned_on) if new and new.last_assigned_on else None,
+			open_by_band=workload.open_by_band(row),
+			last_assigned=get_datetime(row.last_assigned_on) if row.last_assigned_on else None,
 			enabled=user in enabled,
 			on_leave=user in on_leave,
 		)
@@ -196,9 +155,7 @@ def rep_states(users: list[str], lock: bool = True) -> dict[str, policy.RepState
 
 def _on_leave(users: list[str]) -> set[str]:
 	"""Reps with approved leave today, when HRMS is installed."""
-	if not frappe.db.exists("DocType", "Leave Application") or not frappe.db.has_column(
-		"Employee", "user_id"
-	):
+	if "hrms" not in frappe.get_installed_apps():
 		return set()
 	today = nowdate()
 	la = frappe.qb.DocType("Leave Application")
@@ -273,7 +230,7 @@ def assign(doc, handover_reason: str | None = None, handover_details: str | None
 			handover_reason=handover_reason,
 			handover_details=handover_details,
 		)
-		_bump_workload(decision.user, band_weights().get(doc.score_band or "", 1.0))
+		workload.record_assignment(decision.user)
 	else:
 		frappe.db.set_value("Lead", doc.name, "assignment_reason", decision.reason, update_modified=False)
 		doc.assignment_reason = decision.reason
@@ -317,18 +274,6 @@ def _add_todo(doc, user: str, description: str) -> None:
 			"priority": "High" if doc.score_band == "Hot" else "Medium",
 		},
 		ignore_permissions=True,
-	)
-
-
-def _bump_workload(user: str, weight: float) -> None:
-	w = frappe.qb.DocType("Lead Rep Workload")
-	(
-		frappe.qb.update(w)
-		.set(w.assignments, w.assignments + 1)
-		.set(w.assigned_weight, w.assigned_weight + weight)
-		.set(w.last_assigned_on, now_datetime())
-		.where(w.name == user)
-		.run()
 	)
 
 

@@ -25,6 +25,12 @@ doc_events = {
 		"validate": "lead_policy.events.lead.validate",
 		"after_insert": "lead_policy.events.lead.after_insert",
 		"on_update": "lead_policy.events.lead.on_update",
+		"on_trash": "lead_policy.events.lead.on_trash",
+	},
+	# ERPNext marks a lead Converted with plain SQL when a Customer is made from it
+	"Customer": {
+		"after_insert": "lead_policy.workload.on_customer_change",
+		"on_update": "lead_policy.workload.on_customer_change",
 	},
 	# Contact with a lead becomes a scoring signal (Lead Activity)
 	# E-mail to a lead needs consent (policy 2.2); calls without consent are flagged
@@ -63,6 +69,7 @@ has_permission = {
 }
 
 scheduler_events = {
+	"hourly_long": ["lead_policy.scheduler.workload.hourly_recount"],
 	"daily_long": [
 		"lead_policy.scheduler.rescore.daily_decay",
 		"lead_policy.scheduler.retention.daily",

@@ -9,6 +9,7 @@ from frappe import _
 from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
 
 from lead_policy.permissions import require_manager
+from lead_policy import workload
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.bands import band_for
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
@@ -315,7 +316,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	for b in breakdown:
 		old_rows.setdefault(b.parent, []).append(b)
 	now = now_datetime()
-	changed_leads, logs, new_children, updates = [], [], [], []
+	changed_leads, logs, new_children, updates, band_moves = [], [], [], [], []
 	for row in rows:
 		try:
 			result = compute(row, activities.get(row.name, []))
@@ -347,6 +348,8 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 		updates.append((row.name, result))
 		for idx, r in enumerate(new_rows, 1):
 			new_children.append((row.name, idx, r))
+		if row.score_band != result.band and workload.bucket(row):
+			band_moves.append((row.lead_owner, row.score_band, result.band))
 		if (row.lead_score, row.score_band) != (result.total, result.band):
 			logs.append(
 				{
@@ -360,6 +363,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 			)
 	if changed_leads:
 		_update_scores(updates, now)
+		workload.bands_changed(band_moves)
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
@@ -385,7 +389,9 @@ def _update_scores(updates, now) -> None:
 	values.append(now)
 	values.extend(names)
 	frappe.db.sql(
-		"update `tabLead` set {} where `name` in ({})".format(", ".join(sets), ", ".join(["%s"] * len(names))),
+		"update `tabLead` set {} where `name` in ({})".format(
+			", ".join(sets), ", ".join(["%s"] * len(names))
+		),
 		values,
 	)
 

@@ -1,6 +1,6 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, consent, intake, scoring
+from lead_policy import assignment, consent, intake, scoring, workload
 
 
 def before_insert(doc, method=None):
@@ -16,6 +16,7 @@ def after_insert(doc, method=None):
 	consent.on_lead_insert(doc)  # first, so the assignment's handover note shows the consent
 	assignment.on_lead_insert(doc)
 	intake.after_insert(doc)  # after assignment: the validation ToDo goes to the owner
+	workload.lead_inserted(doc)  # last: counts the lead for its final owner
 
 
 def on_update(doc, method=None):
@@ -23,4 +24,9 @@ def on_update(doc, method=None):
 	if not doc.flags.in_insert:
 		assignment.on_lead_update(doc)
 		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger
+		workload.lead_changed(doc.get_doc_before_save(), doc)  # owner, band or open/closed moved
 	intake.on_update(doc)
+
+
+def on_trash(doc, method=None):
+	workload.lead_deleted(doc)

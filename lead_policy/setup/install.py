@@ -17,6 +17,9 @@ def after_migrate():
 	make_lead_sources()
 	fill_new_settings_defaults()
 	make_default_records()  # no-op once done; completes an install that was interrupted
+	from lead_policy.workload import recount
+
+	recount()  # counters are derived data: rebuild them after every upgrade
 
 
 def before_uninstall():
@@ -26,7 +29,8 @@ def before_uninstall():
 # Indexes on ERPNext tables that the app's queries need (workload counts, scans by owner).
 INDEXES = {
 	"Lead": [
-		("lead_policy_owner_status", ["lead_owner", "status"]),
+		# covers the workload count (open leads per owner and band) without touching table rows
+		("lead_policy_owner_status_band", ["lead_owner", "status", "score_band"]),
 		# duplicate look-ups at intake: by phone, and by the start of the organisation's name
 		("lead_policy_mobile_no", ["mobile_no"]),
 		("lead_policy_phone", ["phone"]),
@@ -35,11 +39,19 @@ INDEXES = {
 }
 
 
+# Indexes earlier versions created and that a newer one replaced.
+RETIRED_INDEXES = {"Lead": ["lead_policy_owner_status"]}
+
+
 def apply_custom_fields():
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
 	for doctype, indexes in INDEXES.items():
 		for name, columns in indexes:
 			frappe.db.add_index(doctype, columns, name)
+	for doctype, names in RETIRED_INDEXES.items():
+		for name in names:
+			if frappe.db.has_index(f"tab{doctype}", name):
+				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
 
 
 def remove_custom_fields():
