@@ -8,8 +8,8 @@ import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
 
-from lead_policy.permissions import require_manager
 from lead_policy import workload
+from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.bands import band_for
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
