@@ -8,7 +8,7 @@ import pytest
 from lead_policy.assignment import RULES_CACHE_KEY, reassign
 from lead_policy.handover import acknowledge
 
-from .helpers import make_lead, set_settings
+from .helpers import make_lead, make_rule, set_settings
 from .test_foundation import _user_with_roles
 
 
@@ -112,28 +112,8 @@ def test_parent_territory_rule_covers_child(reps):
 
 
 def test_hot_leads_go_to_senior_reps(reps):
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Has company",
-			"category": "Engagement",
-			"points": 50,
-			"condition_type": "Field",
-			"field": "company_name",
-			"operator": "is set",
-		}
-	).insert()
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Job",
-			"category": "Behavioral",
-			"points": 30,
-			"condition_type": "Field",
-			"field": "job_title",
-			"operator": "is set",
-		}
-	).insert()
+	make_rule("Has company", "Engagement", 50, field="company_name", operator="is set")
+	make_rule("Job", "Behavioral", 30, field="job_title", operator="is set")
 	rule("Senior", reps[:1], priority=10, for_hot=1)
 	rule("Juniors", reps[1:3])
 	hot = make_lead(company_name="Big Co", job_title="CEO")
@@ -201,17 +181,7 @@ def test_reassign_refuses_bad_input(reps):
 
 def test_band_change_reassigns_when_enabled(reps):
 	set_settings(reassign_on_change=1)
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Company",
-			"category": "Engagement",
-			"points": 50,
-			"condition_type": "Field",
-			"field": "company_name",
-			"operator": "is set",
-		}
-	).insert()
+	make_rule("Company", "Engagement", 50, field="company_name", operator="is set")
 	rule("Warm desk", reps[:1], priority=10, for_warm=1)
 	rule("Cold desk", reps[1:2], for_cold=1)
 	lead = make_lead()

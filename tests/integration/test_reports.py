@@ -4,7 +4,7 @@ import frappe
 import pytest
 from frappe.utils import add_days, today
 
-from .helpers import make_lead
+from .helpers import make_lead, make_rule
 
 
 def _convert(lead):
@@ -21,28 +21,8 @@ def test_calibration_report_counts_conversions_per_band():
 
 	frappe.db.delete("Lead Scoring Rule")
 	frappe.cache.delete_value("lead_policy:scoring_rules")
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Company",
-			"category": "Engagement",
-			"points": 50,
-			"condition_type": "Field",
-			"field": "company_name",
-			"operator": "is set",
-		}
-	).insert()
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Title",
-			"category": "Behavioral",
-			"points": 30,
-			"condition_type": "Field",
-			"field": "job_title",
-			"operator": "is set",
-		}
-	).insert()
+	make_rule("Company", "Engagement", 50, field="company_name", operator="is set")
+	make_rule("Title", "Behavioral", 30, field="job_title", operator="is set")
 	hot = make_lead(company_name="Hot Co", job_title="CEO")
 	cold = make_lead()
 	lost = make_lead(company_name="Warm Co")

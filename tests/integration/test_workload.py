@@ -6,7 +6,7 @@ import pytest
 from lead_policy import workload
 from lead_policy.assignment import RULES_CACHE_KEY
 
-from .helpers import make_lead
+from .helpers import make_lead, make_rule
 from .test_foundation import _user_with_roles
 
 
@@ -35,17 +35,7 @@ def test_counters_follow_assignment_owner_band_and_closing(rep):
 	assert lead.lead_owner == a
 	assert counts(a) == {"open_cold": 1}
 
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Company",
-			"category": "Engagement",
-			"points": 50,
-			"condition_type": "Field",
-			"field": "company_name",
-			"operator": "is set",
-		}
-	).insert()
+	make_rule("Company", "Engagement", 50, field="company_name", operator="is set")
 	lead.company_name = "Now Warm Ltd"
 	lead.save()
 	assert lead.score_band == "Warm"
@@ -79,17 +69,7 @@ def test_bulk_rescoring_moves_bands_and_deleting_removes(rep, monkeypatch):
 
 	a, _b = rep
 	lead = make_lead(company_name="Rescored Ltd")
-	frappe.get_doc(
-		{
-			"doctype": "Lead Scoring Rule",
-			"rule_name": "Company",
-			"category": "Engagement",
-			"points": 50,
-			"condition_type": "Field",
-			"field": "company_name",
-			"operator": "is set",
-		}
-	).insert()
+	make_rule("Company", "Engagement", 50, field="company_name", operator="is set")
 	monkeypatch.setattr(frappe.db, "commit", lambda: None)
 	rescore_open_leads()
 	assert frappe.db.get_value("Lead", lead.name, "score_band") == "Warm"
