@@ -12,7 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, add_to_date, now_datetime
 
-DOMAIN = "demo.lead-policy.example"
+DOMAIN = "lead-policy-demo.example.com"
 MARK = "LP Demo"
 ROOT = f"{MARK} World"
 TERRITORIES = [  # (name, parent, is_group)

@@ -21,6 +21,7 @@ doctype_js = {
 # last app's class and collides with other apps).
 doc_events = {
 	"Lead": {
+		"onload": "lead_policy.events.lead.onload",
 		"before_insert": "lead_policy.events.lead.before_insert",
 		"validate": "lead_policy.events.lead.validate",
 		"after_insert": "lead_policy.events.lead.after_insert",

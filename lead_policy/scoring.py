@@ -475,5 +475,11 @@ def override_score(
 	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
 
 
+def set_action_plan(doc) -> None:
+	if doc.get("score_band"):
+		plan = get_settings().get(f"{doc.score_band.lower()}_action_plan")
+		doc.set_onload("lead_policy_action_plan", plan)
+
+
 def band_of(score: int) -> str:
 	return band_for(score, band_thresholds())

@@ -3,6 +3,10 @@
 from lead_policy import assignment, consent, intake, scoring, workload
 
 
+def onload(doc, method=None):
+	scoring.set_action_plan(doc)  # the band's action plan (handbook 5.2) for the form
+
+
 def before_insert(doc, method=None):
 	intake.before_insert(doc)  # channel and receipt time of desk, import and e-mail leads
 

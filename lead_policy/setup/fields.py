@@ -86,6 +86,7 @@ LEAD_FIELDS = [
 	},
 	{
 		"fieldname": "score_override",
+		"depends_on": "eval:doc.score_override_reason",
 		"fieldtype": "Int",
 		"label": "Score Override",
 		"insert_after": "score_override_column_break",
@@ -95,6 +96,7 @@ LEAD_FIELDS = [
 	},
 	{
 		"fieldname": "score_override_reason",
+		"depends_on": "eval:doc.score_override_reason",
 		"fieldtype": "Small Text",
 		"label": "Override Reason",
 		"insert_after": "score_override",
@@ -103,6 +105,7 @@ LEAD_FIELDS = [
 	},
 	{
 		"fieldname": "score_override_until",
+		"depends_on": "eval:doc.score_override_reason",
 		"fieldtype": "Date",
 		"label": "Override Valid Until",
 		"insert_after": "score_override_reason",
@@ -114,14 +117,20 @@ LEAD_FIELDS = [
 		"fieldtype": "Section Break",
 		"label": "Score Breakdown",
 		"insert_after": "score_override_until",
-		"collapsible": 1,
+		"collapsible": 0,
+	},
+	{
+		"fieldname": "score_summary",
+		"fieldtype": "HTML",
+		"label": "Score Summary",
+		"insert_after": "score_breakdown_section",
 	},
 	{
 		"fieldname": "score_breakdown",
 		"fieldtype": "Table",
 		"label": "Score Breakdown",
 		"options": "Lead Score Breakdown",
-		"insert_after": "score_breakdown_section",
+		"insert_after": "score_summary",
 		"read_only": 1,
 		"no_copy": 1,
 	},

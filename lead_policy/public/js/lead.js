@@ -17,30 +17,27 @@ frappe.ui.form.on("Lead", {
 frappe.provide("lead_policy");
 
 lead_policy.render_score = function (frm) {
-	if (frm.doc.score_band === undefined || !frm.doc.score_band) return;
+	const field = frm.fields_dict.score_summary;
+	if (!frm.doc.score_band || !field) return;
 	const colors = { Hot: "red", Warm: "orange", Cold: "blue" };
 	frm.dashboard.add_indicator(
 		__("Score {0} ({1})", [frm.doc.lead_score, __(frm.doc.score_band)]),
 		colors[frm.doc.score_band] || "gray"
 	);
-	const rows = (frm.doc.score_breakdown || [])
-		.map(
-			(r) =>
-				`<tr><td>${frappe.utils.escape_html(r.scoring_rule || "")}</td><td>${__(r.category)}</td>` +
-				`<td class="text-right">${format_number(r.applied_points, null, 1)}</td>` +
-				`<td>${frappe.utils.escape_html(r.detail || "")}</td></tr>`
-		)
-		.join("");
-	const html = `
-		<div class="lead-policy-score">
-			<p><b>${__("Behavioral")}</b> ${frm.doc.behavioral_score || 0}/30 &middot;
-			<b>${__("Demographic")}</b> ${frm.doc.demographic_score || 0}/20 &middot;
-			<b>${__("Engagement")}</b> ${frm.doc.engagement_score || 0}/50 &middot;
-			<b>${__("Total")}</b> ${frm.doc.lead_score || 0}/100</p>
-			${frm.doc.score_override_reason ? `<p class="text-muted">${__("Overridden: {0}", [frappe.utils.escape_html(frm.doc.score_override_reason)])}</p>` : ""}
-			${rows ? `<table class="table table-sm table-bordered"><thead><tr><th>${__("Rule")}</th><th>${__("Category")}</th><th>${__("Points")}</th><th>${__("Why")}</th></tr></thead><tbody>${rows}</tbody></table>` : `<p class="text-muted">${__("No scoring rule fired.")}</p>`}
-		</div>`;
-	frm.dashboard.set_headline_alert && frm.dashboard.add_section(html, __("Lead Score"));
+	const plan = (frm.doc.__onload || {}).lead_policy_action_plan;
+	const esc = frappe.utils.escape_html;
+	field.$wrapper.html(`
+		<div class="lead-policy-score" style="margin-bottom: var(--margin-md)">
+			<p>
+				<span class="indicator-pill ${colors[frm.doc.score_band] || "gray"}">${__(frm.doc.score_band)} &middot; ${frm.doc.lead_score || 0}/100</span>
+				&nbsp; ${__("Behavioral")} <b>${frm.doc.behavioral_score || 0}</b>/30 &middot;
+				${__("Demographic")} <b>${frm.doc.demographic_score || 0}</b>/20 &middot;
+				${__("Engagement")} <b>${frm.doc.engagement_score || 0}</b>/50
+			</p>
+			${plan ? `<p><b>${__("Action plan")}:</b> ${esc(plan)}</p>` : ""}
+			${frm.doc.score_override_reason ? `<p class="text-muted">${__("Score overridden: {0}", [esc(frm.doc.score_override_reason)])}</p>` : ""}
+			${(frm.doc.score_breakdown || []).length ? "" : `<p class="text-muted">${__("No scoring rule fired for this lead.")}</p>`}
+		</div>`);
 };
 
 lead_policy.override_score = function (frm) {
