@@ -184,12 +184,35 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 
 			record_opt_out(lead, "Email", "Email", f"{MARK}: asked not to be e-mailed")
 			counts["opt_outs"] += 1
-		# activity history, oldest first, all after the lead arrived
-		for _k in range(rng.choice([0, 0, 1, 2, 3, 4, 6])):
-			when = add_to_date(received, days=rng.randrange(1, 120))
-			if when > now:
+		# activity history, all after the lead arrived; recent arrivals are often busy (warm/hot)
+		history = [
+			(rng.choice(ACTIVITIES), add_to_date(received, days=rng.randrange(1, 120)))
+			for _k in range(rng.choice([0, 0, 1, 2, 3, 4, 6]))
+		]
+		if (now - received).days < 60 and rng.random() < 0.6:
+			engaged = [
+				"Web Visit",
+				"Web Visit",
+				"Web Visit",
+				"Webinar",
+				"Download",
+				"Form Submission",
+				"Email Opened",
+				"Email Opened",
+				"Email Opened",
+				"Email Received",
+				"Call",
+				"Meeting",
+				"Email Clicked",
+			]
+			history += [
+				(a, add_to_date(now, days=-rng.randrange(0, 20), hours=-rng.randrange(24)))
+				for a in rng.sample(engaged, rng.randrange(5, len(engaged)))
+			]
+		for activity_type, when in sorted(history, key=lambda h: h[1]):
+			if when > now or when < received:
 				continue
-			_activity(lead, rng.choice(ACTIVITIES), when)
+			_activity(lead, activity_type, when)
 			counts["activities"] += 1
 		fate = rng.random()
 		if fate < 0.12:
