@@ -71,6 +71,7 @@ has_permission = {
 
 scheduler_events = {
 	"hourly_long": ["lead_policy.scheduler.workload.hourly_recount"],
+	"daily": ["lead_policy.scheduler.policy_review.daily"],
 	"daily_long": [
 		"lead_policy.scheduler.rescore.daily_decay",
 		"lead_policy.scheduler.retention.daily",

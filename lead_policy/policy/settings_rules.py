@@ -110,3 +110,11 @@ def next_review_after(effective: date) -> date:
 		return effective.replace(year=effective.year + 1)
 	except ValueError:  # 29 February
 		return effective.replace(year=effective.year + 1, day=28)
+
+
+REVIEW_NOTICE_DAYS = 30
+
+
+def review_due(today: date, next_review_date: date | None, notice_days: int = REVIEW_NOTICE_DAYS) -> bool:
+	"""Whether the annual policy review should be on someone's list: within the notice period or overdue."""
+	return bool(next_review_date) and (next_review_date - today).days <= notice_days

@@ -117,3 +117,21 @@ def _user_with_roles(email, roles):
 	user.set("roles", [])
 	user.add_roles(*roles)
 	return email
+
+
+def test_policy_review_reminder_goes_to_review_owner_once():
+	from lead_policy.scheduler.policy_review import daily
+
+	owner = _user_with_roles("lp-sales-manager@example.com", ["Sales Manager"])
+	set_settings(
+		effective_date=add_days(today(), -350), next_review_date=add_days(today(), 15), review_owner=owner
+	)
+	todo = daily()
+	assert frappe.db.get_value("ToDo", todo, ["allocated_to", "reference_type"]) == (
+		owner,
+		"Lead Policy Settings",
+	)
+	assert daily() == todo  # not a second one
+	set_settings(next_review_date=add_days(today(), 200))
+	frappe.db.delete("ToDo", {"name": todo})
+	assert daily() is None

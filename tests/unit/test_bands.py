@@ -69,3 +69,12 @@ def test_bad_settings_name_their_field(kwargs, field):
 def test_annual_review_date():
 	assert next_review_after(date(2026, 3, 15)) == date(2027, 3, 15)
 	assert next_review_after(date(2028, 2, 29)) == date(2029, 2, 28)
+
+
+def test_review_due_within_notice_or_overdue():
+	from lead_policy.policy.settings_rules import review_due
+
+	assert review_due(date(2026, 11, 23), date(2026, 12, 20))
+	assert review_due(date(2026, 11, 23), date(2026, 1, 1))  # overdue
+	assert not review_due(date(2026, 11, 23), date(2027, 6, 1))
+	assert not review_due(date(2026, 11, 23), None)
