@@ -110,6 +110,34 @@ def plans() -> dict:
 	}
 
 
+def time_jobs() -> dict[str, float]:
+	"""Seconds per run of the scheduled scans and reports that read the whole Lead table."""
+	from lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration import execute
+	from lead_policy.scheduler.retention import due_leads
+	from lead_policy.workload import recount
+
+	out = {}
+	start = time.perf_counter()
+	after, seen = "", 0
+	while chunk := due_leads(after, 500, keep_days=365):
+		after, seen = chunk[-1].name, seen + len(chunk)
+	out["retention scan (dry run, all leads)"] = round(time.perf_counter() - start, 2)
+	start = time.perf_counter()
+	execute(
+		{
+			"from_date": add_days(now_datetime(), -540).date(),
+			"to_date": now_datetime().date(),
+			"group_by": "Band",
+		}
+	)
+	out["Lead Score Calibration report (18 months)"] = round(time.perf_counter() - start, 2)
+	start = time.perf_counter()
+	recount()
+	out["workload recount (hourly)"] = round(time.perf_counter() - start, 2)
+	frappe.db.rollback()
+	return out
+
+
 def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
 	from lead_policy.scheduler.rescore import rescore_open_leads
 
@@ -141,9 +169,11 @@ def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
 			start = time.perf_counter()
 			out = rescore_open_leads(reason="benchmark")
 			elapsed = time.perf_counter() - start
+			jobs = time_jobs()
 			results.append(
 				{
 					"table_size": total,
+					"jobs_seconds": jobs,
 					"insert": summary_ms(samples["lead_policy, full policy"]),
 					"plain_insert": summary_ms(samples["plain ERPNext"]),
 					"rescore_leads": out["rescored"],
@@ -183,6 +213,10 @@ def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
 			"rescore leads/s",
 		],
 		rows,
+	)
+	md += "\nScheduled scans and reports, seconds per run:\n\n" + table(
+		["leads in table", *results[0]["jobs_seconds"].keys()] if results else ["leads in table"],
+		[[r["table_size"], *r["jobs_seconds"].values()] for r in results],
 	)
 	md += "\nQuery plans (EXPLAIN):\n\n" + "".join(f"- {k}: {'; '.join(v)}\n" for k, v in query_plans.items())
 	write_report("scale", {"results": results, "plans": query_plans}, md)
