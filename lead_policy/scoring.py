@@ -438,7 +438,7 @@ def _insert_breakdown(children, now) -> None:
 	frappe.db.bulk_insert("Lead Score Breakdown", fields, values)
 
 
-@frappe.whitelist()
+@frappe.whitelist(methods=["POST"])
 def override_score(
 	lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None
 ) -> dict:
