@@ -120,3 +120,15 @@ def record_activity(
 	doc = record(lead, activity_type, occurred_on, source=source, details=details)
 	score = frappe.db.get_value("Lead", lead, ["lead_score", "score_band"], as_dict=True)
 	return {"activity": doc.name, "lead_score": score.lead_score, "score_band": score.score_band}
+
+
+def has_permission(doc, ptype=None, user=None) -> bool:
+	"""An activity is as visible, and as writable, as its lead (so nobody inflates a score they
+	could not see); managers see all."""
+	from lead_policy.permissions import is_manager
+
+	if is_manager(user) or not doc.get("lead"):
+		return True
+	return bool(
+		frappe.has_permission("Lead", "read" if ptype in (None, "read") else "write", doc.lead, user=user)
+	)

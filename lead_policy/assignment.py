@@ -384,7 +384,7 @@ def _manual_owner_change(doc, previous) -> None:
 		)
 		if previous:
 			move_todos(doc, previous, doc.lead_owner)
-			create_handover(
+			doc.flags.lead_policy_handover = create_handover(
 				doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note
 			)
 		else:
@@ -401,9 +401,11 @@ def reassign(
 
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
-	if not frappe.db.get_value("User", {"name": to_user, "enabled": 1}):
+	if to_user in ("Guest", "Administrator") or not frappe.db.get_value(
+		"User", {"name": to_user, "enabled": 1, "user_type": "System User"}
+	):
 		frappe.throw(
-			_("{0} is not an active user; pick another owner.").format(frappe.bold(to_user)),
+			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
 			title=_("Invalid Owner"),
 		)
 	if reason not in HANDOVER_REASONS:
@@ -420,4 +422,4 @@ def reassign(
 	doc.flags.lead_policy_handover_details = details or _("Reassigned by {0}.").format(frappe.session.user)
 	doc.flags.lead_policy_handover_note = note
 	doc.save()
-	return frappe.db.get_value("Lead Handover", {"lead": lead}, "name", order_by="creation desc")
+	return doc.flags.lead_policy_handover  # None when the lead had no owner before (no handover)

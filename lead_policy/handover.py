@@ -131,6 +131,30 @@ def validate_handover(doc) -> None:
 			),
 			title=_("Handover Locked"),
 		)
+	if before and not doc.flags.lead_policy_acknowledging and not is_manager():
+		# reps may edit the note before acknowledging; who, what and why stay as recorded
+		changed = [
+			f
+			for f in (
+				"lead",
+				"from_user",
+				"to_user",
+				"reason",
+				"reason_details",
+				"handed_over_by",
+				"handed_over_on",
+				"acknowledged",
+				"acknowledged_by",
+				"acknowledged_on",
+			)
+			if before.get(f) != doc.get(f)
+		]
+		if changed:
+			frappe.throw(
+				_("Only the handover note can be edited here; use Acknowledge to confirm the handover."),
+				frappe.PermissionError,
+				title=_("Handover Locked"),
+			)
 	if doc.from_user and doc.from_user == doc.to_user:
 		frappe.throw(
 			_("From and To are the same user; a handover needs a new owner."), title=_("Invalid Handover")
@@ -160,6 +184,7 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 	doc.acknowledged = 1
 	doc.acknowledged_by = frappe.session.user
 	doc.acknowledged_on = now_datetime()
+	doc.flags.lead_policy_acknowledging = True
 	doc.save(ignore_permissions=True)
 
 

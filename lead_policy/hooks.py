@@ -65,6 +65,7 @@ permission_query_conditions = {
 	"Lead Consent": "lead_policy.consent.permission_query",
 }
 has_permission = {
+	"Lead Activity": "lead_policy.activity.has_permission",
 	"Lead Handover": "lead_policy.handover.has_permission",
 	"Lead Consent": "lead_policy.consent.has_permission",
 }

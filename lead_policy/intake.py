@@ -508,6 +508,7 @@ def _add_to_existing(match, values, channel, notes, consent, activity, reference
 				"comment_email": frappe.session.user,
 			}
 		).insert(ignore_permissions=True)
+		consent = _consent_for_existing(consent, match.kind, channel)
 		if consent:
 			_record_consent(lead, consent)
 		if activity:
@@ -516,6 +517,26 @@ def _add_to_existing(match, values, channel, notes, consent, activity, reference
 		frappe.db.rollback(save_point=SAVEPOINT)
 		raise
 	return IntakeResult(lead, False, lead, [render(n) for n in notes], match.kind)
+
+
+def _consent_for_existing(consent: list[dict] | None, kind: str, channel: str) -> list[dict]:
+	"""Consent that a repeat enquiry may add to the lead it matched.
+
+	A grant must never re-open contact the person closed: a purchased or partner list is no consent
+	of theirs, and a match by phone or name says nothing about the existing lead's e-mail address.
+	Withdrawals always pass.
+	"""
+	kept = []
+	for entry in consent or []:
+		if entry.get("status") != "Granted":
+			kept.append(entry)
+		elif channel == OUTBOUND_LIST:
+			continue
+		elif entry.get("channel") == "Email" and kind != dedupe.EMAIL:
+			continue
+		else:
+			kept.append(entry)
+	return kept
 
 
 def _append_note(lead: str, text: str, channel: str) -> None:
@@ -625,18 +646,8 @@ def validate_lead(doc, method=None) -> None:
 	"""Lead validate: normalise, check, flag; mark possible duplicates; note a late capture."""
 	settings = get_settings()
 	context = doc.flags.lead_policy_intake
-	if (
-		doc.is_new()
-		and cint(settings.source_mandatory)
-		and not doc.source
-		and not context
-		and not frappe.flags.in_import
-	):
-		frappe.throw(
-			_("Lead Source is mandatory (Lead Policy Settings): say where this lead came from."),
-			frappe.MandatoryError,
-			title=_("Missing Lead Source"),
-		)
+	# "Lead Source Mandatory" flags a lead without a source (check_lead) instead of refusing it, so
+	# ERPNext's own ways of creating leads (website contact form, Opportunity, Appointment) keep working.
 	validating, deduping = area_enabled("validation"), area_enabled("duplicate_check")
 	if not (validating or deduping):
 		return

@@ -112,6 +112,13 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	frappe.get_doc("Lead", duplicate).add_comment(
 		"Info", note + (" " + _("Moved: {0}.").format(summary) if summary else "")
 	)
+	# consent rows moved with SQL: both summaries follow the ledger (the disabled duplicate now has
+	# none, so retention can reach it); the duplicate no longer counts in its owner's workload
+	from lead_policy import consent, workload
+
+	consent.refresh_leads([keep, duplicate])
+	if dup.lead_owner:
+		workload.recount([dup.lead_owner])
 	# the kept lead is saved once more: validation, duplicate flag, score and ToDos catch up
 	kept = frappe.get_doc("Lead", keep)
 	if kept.duplicate_of == duplicate:

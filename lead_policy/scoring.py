@@ -316,7 +316,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	for b in breakdown:
 		old_rows.setdefault(b.parent, []).append(b)
 	now = now_datetime()
-	changed_leads, logs, new_children, updates, band_moves = [], [], [], [], []
+	changed_leads, logs, new_children, updates, band_moves, band_move_leads = [], [], [], [], [], []
 	for row in rows:
 		try:
 			result = compute(row, activities.get(row.name, []))
@@ -350,6 +350,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 			new_children.append((row.name, idx, r))
 		if row.score_band != result.band and workload.bucket(row):
 			band_moves.append((row.lead_owner, row.score_band, result.band))
+			band_move_leads.append(row.name)
 		if (row.lead_score, row.score_band) != (result.total, result.band):
 			logs.append(
 				{
@@ -364,10 +365,35 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	if changed_leads:
 		_update_scores(updates, now)
 		workload.bands_changed(band_moves)
+		_reassign_on_band_change([owner_lead for owner_lead in band_move_leads])
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
 	return len(changed_leads)
+
+
+def _reassign_on_band_change(leads: list[str]) -> None:
+	"""Rescoring (an activity, a rule change, decay) moved these open leads to another band: the
+	same reassignment a save would make, when the settings ask for it."""
+	from frappe.utils import cint
+
+	if not leads or not cint(get_settings().reassign_on_change) or not area_enabled("assignment"):
+		return
+	from lead_policy.assignment import assign
+
+	for name in leads:
+		doc = frappe.get_doc("Lead", name)
+		before = frappe._dict(
+			lead_owner=doc.lead_owner, status=doc.status, disabled=doc.disabled, score_band=doc.score_band
+		)
+		assign(
+			doc,
+			handover_reason="Reassignment",
+			handover_details=_("Reassigned automatically because the lead's band changed to {0}.").format(
+				_(doc.score_band)
+			),
+		)
+		workload.lead_changed(before, doc)  # the owner was set with SQL, not a save
 
 
 def _update_scores(updates, now) -> None:

@@ -197,3 +197,35 @@ def test_invalid_rule_is_refused(reps):
 	with pytest.raises(frappe.ValidationError) as err:
 		rule("Dupes", [reps[0], reps[0]])
 	assert "listed twice" in str(err.value)
+
+
+def test_band_change_from_an_activity_reassigns_when_enabled(reps):
+	from lead_policy.activity import record_activity
+
+	set_settings(reassign_on_change=1)
+	make_rule("Met", "Engagement", 50, condition_type="Activity", activity="Meeting")
+	rule("Warm desk", reps[:1], priority=10, for_warm=1)
+	rule("Cold desk", reps[1:2], for_cold=1)
+	lead = make_lead()
+	assert lead.lead_owner == reps[1]
+	record_activity(lead.name, "Meeting")
+	lead.reload()
+	assert (lead.score_band, lead.lead_owner) == ("Warm", reps[0])
+	assert frappe.db.exists("Lead Handover", {"lead": lead.name, "from_user": reps[1], "to_user": reps[0]})
+	assert frappe.db.get_value("Lead Rep Workload", reps[0], "open_warm") == 1
+	assert frappe.db.get_value("Lead Rep Workload", reps[1], "open_cold") == 0
+
+
+def test_reassign_refuses_guest_and_handover_fields_are_locked_for_reps(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	with pytest.raises(frappe.ValidationError):
+		reassign(lead.name, "Guest", "Reassignment")
+	name = reassign(lead.name, reps[1], "Escalation")
+	frappe.set_user(reps[1])
+	handover = frappe.get_doc("Lead Handover", name)
+	handover.handover_note = "Called them, budget confirmed"
+	handover.save()  # the note is the new owner's to complete
+	handover.to_user = reps[2]
+	with pytest.raises(frappe.PermissionError):
+		handover.save()

@@ -452,10 +452,10 @@ def test_site_blocked_domains_are_flagged():
 	assert "competitor.example.org" in lead.validation_issues
 
 
-def test_source_mandatory_refuses_a_desk_lead_but_flags_intake():
+def test_source_mandatory_flags_leads_without_source_and_the_api_refuses_them():
 	set_settings(source_mandatory=1, web_form_lead_source=None)
-	with pytest.raises(frappe.MandatoryError):
-		make_lead()
+	desk = make_lead()  # ERPNext's own ways of creating leads must keep working: flagged, not refused
+	assert desk.validation_status == "Needs Attention" and "Lead Source is missing" in desk.validation_issues
 	assert make_lead(source="Advertisement").validation_status == "Valid"
 	submit(first_name="Fay", email=(address := email()), consent=1)
 	lead = frappe.get_doc("Lead", {"email_id": address})
@@ -895,3 +895,14 @@ def test_outbound_processing_is_for_managers():
 	frappe.set_user(_user_with_roles("lp-intake-rep@example.com", ["Sales User"]))
 	with pytest.raises(frappe.PermissionError):
 		outbound_batch.process(doc.name)
+
+
+def test_repeat_enquiry_cannot_reopen_contact_by_another_address_or_a_list():
+	from lead_policy.intake import _consent_for_existing
+
+	grant = {"channel": "Email", "purpose": "Sales Contact", "status": "Granted", "lawful_basis": "Consent"}
+	withdraw = {**grant, "status": "Withdrawn"}
+	phone = {**grant, "channel": "Phone"}
+	assert _consent_for_existing([grant, phone], "phone", "Web Form") == [phone]
+	assert _consent_for_existing([grant], "email", "Web Form") == [grant]
+	assert _consent_for_existing([grant, withdraw], "email", "Outbound List") == [withdraw]
