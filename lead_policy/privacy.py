@@ -288,17 +288,47 @@ def on_deletion_request_change(doc, method=None) -> None:
 	Frappe's own pass has already redacted the fields hooks.py lists (``email_id`` then holds the
 	request's anonymous address), so leads are found by either address.
 	"""
-	if doc.status != "Deleted" or doc.flags.lead_policy_erased:
+	if doc.status != "Deleted":
+		_remember_real_tokens(doc)
+		return
+	if doc.flags.lead_policy_erased:
 		return
 	doc.flags.lead_policy_erased = True
 	reason = _("Personal Data Deletion Request {0}").format(doc.name)
-	extra = tuple(filter(None, (getattr(doc, "full_name", None),)))
+	remembered = (frappe.local.flags.get("lead_policy_erasure_tokens") or {}).pop(doc.name, [])
+	extra = tuple(filter(None, (getattr(doc, "full_name", None), *remembered)))
 	erase_by_email(doc.email, reason, extra)
 	if doc.name != doc.email:
 		for lead in frappe.get_all(
 			"Lead", filters={"email_id": doc.name, "anonymised_on": ("is", "not set")}, pluck="name"
 		):
 			anonymise_lead(lead, reason, (doc.email, *extra))
+
+
+def _remember_real_tokens(doc) -> None:
+	"""Frappe saves the request (its deletion steps) just before it redacts the leads' names and
+	phones; keep the real values for this process so the scrub of comments, e-mails, ToDos and
+	notifications can still find them afterwards."""
+	if not doc.email:
+		return
+	rows = frappe.get_all(
+		"Lead",
+		filters={"email_id": doc.email, "anonymised_on": ("is", "not set")},
+		fields=[
+			"lead_name",
+			"first_name",
+			"middle_name",
+			"last_name",
+			"email_id",
+			"phone",
+			"mobile_no",
+			"whatsapp_no",
+			"fax",
+		],
+	)
+	tokens = [t for row in rows for t in _tokens(row)]
+	if tokens:
+		frappe.local.flags.setdefault("lead_policy_erasure_tokens", {})[doc.name] = tokens
 
 
 @frappe.whitelist(methods=["POST"])

@@ -472,10 +472,21 @@ def test_deletion_request_of_a_user_goes_through_frappe_and_covers_the_lead(outb
 	request = frappe.get_doc({"doctype": "Personal Data Deletion Request", "email": lead.email_id}).insert(
 		ignore_permissions=True
 	)
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": "Administrator",
+			"reference_type": "Lead",
+			"reference_name": lead.name,
+			"description": f"Call {lead.first_name} {lead.last_name} on {lead.mobile_no}",
+		}
+	).insert(ignore_permissions=True)
 	request.db_set("status", "Pending Approval")
 	request.trigger_data_deletion()  # Frappe's own "Delete Data" button
 	_assert_anonymised(lead.name, lead)
 	assert _kpi_counts() == before
+	todos = frappe.get_all("ToDo", filters={"reference_name": lead.name}, pluck="description")
+	assert todos and not any(lead.last_name in (t or "") or lead.mobile_no in (t or "") for t in todos)
 
 
 def test_retention_job_anonymises_only_due_leads(monkeypatch):
