@@ -310,22 +310,9 @@ def _log(doc, user, previous, kind, rule, reason, candidates) -> None:
 def _tell_managers(doc, decision) -> None:
 	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 
-	managers = set(
-		frappe.get_all(
-			"Has Role",
-			filters={
-				"role": "Sales Manager",
-				"parenttype": "User",
-				"parent": ("not in", ("Administrator", "Guest")),
-			},
-			pluck="parent",
-		)
-	)
-	managers = (
-		set(frappe.get_all("User", filters={"name": ("in", list(managers)), "enabled": 1}, pluck="name"))
-		if managers
-		else set()
-	)
+	from lead_policy.permissions import users_with_role
+
+	managers = set(users_with_role("Sales Manager"))
 	if decision.user:
 		managers.add(decision.user)
 	if not managers:

@@ -18,3 +18,24 @@ def is_manager(user: str | None = None) -> bool:
 def require_manager() -> None:
 	if not is_manager():
 		frappe.throw(_("Only a Sales Manager can do this."), frappe.PermissionError)
+
+
+def users_with_role(role: str) -> list[str]:
+	"""Enabled users (not Administrator or Guest) who have ``role``, in one query."""
+	has_role = frappe.qb.DocType("Has Role")
+	user = frappe.qb.DocType("User")
+	return (
+		frappe.qb.from_(has_role)
+		.join(user)
+		.on(user.name == has_role.parent)
+		.select(user.name)
+		.distinct()
+		.where(
+			(has_role.role == role)
+			& (has_role.parenttype == "User")
+			& (user.enabled == 1)
+			& user.name.notin(("Administrator", "Guest"))
+		)
+		.orderby(user.name)
+		.run(pluck=True)
+	)

@@ -46,24 +46,26 @@ LEAD_FIELDS = {
 MIN_TOKEN = 3  # shorter strings are not replaced in free text (would damage unrelated words)
 
 
+# The Lead fields that identify a person (what erasure removes and searches for elsewhere).
+PERSONAL_FIELDS = (
+	"lead_name",
+	"first_name",
+	"middle_name",
+	"last_name",
+	"email_id",
+	"phone",
+	"mobile_no",
+	"whatsapp_no",
+	"fax",
+)
+
+
 def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 	"""Anonymise one lead and the records about it. Returns False if already done or missing."""
 	row = frappe.db.get_value(
 		"Lead",
 		lead,
-		[
-			"name",
-			"lead_name",
-			"first_name",
-			"middle_name",
-			"last_name",
-			"email_id",
-			"phone",
-			"mobile_no",
-			"whatsapp_no",
-			"fax",
-			"anonymised_on",
-		],
+		["name", *PERSONAL_FIELDS, "anonymised_on"],
 		as_dict=True,
 	)
 	if not row or row.anonymised_on:
@@ -314,17 +316,7 @@ def _remember_real_tokens(doc) -> None:
 	rows = frappe.get_all(
 		"Lead",
 		filters={"email_id": doc.email, "anonymised_on": ("is", "not set")},
-		fields=[
-			"lead_name",
-			"first_name",
-			"middle_name",
-			"last_name",
-			"email_id",
-			"phone",
-			"mobile_no",
-			"whatsapp_no",
-			"fax",
-		],
+		fields=list(PERSONAL_FIELDS),
 	)
 	tokens = [t for row in rows for t in _tokens(row)]
 	if tokens:

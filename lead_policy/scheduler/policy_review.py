@@ -44,15 +44,8 @@ def daily() -> str | None:
 	return todo.name
 
 
-def _first_system_manager() -> str | None:
-	users = frappe.get_all(
-		"Has Role",
-		filters={
-			"role": "System Manager",
-			"parenttype": "User",
-			"parent": ("not in", ("Administrator", "Guest")),
-		},
-		pluck="parent",
-		limit=1,
-	)
+def _first_system_manager() -> str:
+	from lead_policy.permissions import users_with_role
+
+	users = users_with_role("System Manager")
 	return users[0] if users else "Administrator"
