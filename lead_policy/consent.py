@@ -14,6 +14,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
+from lead_policy.deletion import carry_over_withdrawals
 from lead_policy.permissions import is_manager
 from lead_policy.policy import consent as policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
@@ -122,11 +123,18 @@ def _new_row(lead: str, **values):
 def on_lead_insert(doc) -> None:
 	"""Lead after_insert: consent captured with the lead (``doc.flags.lead_policy_consent``) becomes ledger rows."""
 	entries = doc.flags.pop("lead_policy_consent", None)
-	if not entries:
-		return
 	if isinstance(entries, dict):
 		entries = [entries]
-	record_consents(doc.name, entries)
+	carried = carry_over_withdrawals(doc)
+	if carried:
+		# first, so consent given with this very enquiry (newer) still counts
+		record_consents(doc.name, carried)
+		if any(e["channel"] == policy.EMAIL for e in carried):
+			_unsubscribe_leads([doc.name])
+	if not entries and not carried:
+		return
+	if entries:
+		record_consents(doc.name, entries)
 	values = frappe.db.get_value(
 		"Lead", doc.name, ["consent_status", "has_consent", "unsubscribed"], as_dict=True
 	)
@@ -164,6 +172,9 @@ def validate_consent(doc) -> None:
 			frappe.PermissionError,
 			title=_("Consent Ledger"),
 		)
+	if doc.is_new() and not doc.lead:
+		# not mandatory in the doctype: rows of a deleted lead outlive it, unlinked (lead_policy.deletion)
+		frappe.throw(_("Lead: choose the lead this consent is about."), frappe.MandatoryError)
 	if doc.is_new():
 		doc.recorded_by = doc.recorded_by if _is_system_manager() and doc.recorded_by else frappe.session.user
 		lead = (
@@ -526,6 +537,10 @@ def has_permission(doc, ptype=None, user=None) -> bool:
 	user = user or frappe.session.user
 	if ptype in ("write", "delete", "cancel", "submit", "amend") and not _is_system_manager(user):
 		return False
-	if is_manager(user) or not doc.get("lead") or not frappe.db.exists("Lead", doc.lead):
+	if is_manager(user):
+		return True
+	if doc.get("deleted_lead"):
+		return False  # the lead is gone, and with it the rep's reason to see the person's details
+	if not doc.get("lead") or not frappe.db.exists("Lead", doc.lead):
 		return True
 	return frappe.has_permission("Lead", "read", doc=doc.lead, user=user)

@@ -123,6 +123,9 @@ def handover_note(doc) -> str:
 
 
 def validate_handover(doc) -> None:
+	if doc.is_new() and not doc.lead:
+		# not mandatory in the doctype: handovers of a deleted lead outlive it (lead_policy.deletion)
+		frappe.throw(_("Lead: choose the lead that is handed over."), frappe.MandatoryError)
 	before = doc.get_doc_before_save()
 	if before and before.acknowledged and "System Manager" not in frappe.get_roles():
 		frappe.throw(

@@ -1,6 +1,6 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, consent, intake, scoring, workload
+from lead_policy import assignment, consent, deletion, intake, scoring, workload
 
 
 def onload(doc, method=None):
@@ -34,3 +34,4 @@ def on_update(doc, method=None):
 
 def on_trash(doc, method=None):
 	workload.lead_deleted(doc)
+	deletion.on_lead_trash(doc)  # what describes the lead goes; consent and handovers stay, unlinked
