@@ -7,6 +7,7 @@ app_license = "MIT"
 required_apps = ["erpnext"]
 
 # Install, migrate, uninstall: custom fields are data in lead_policy/setup/fields.py
+before_install = "lead_policy.setup.install.before_install"
 after_install = "lead_policy.setup.install.after_install"
 after_migrate = "lead_policy.setup.install.after_migrate"
 before_uninstall = "lead_policy.setup.install.before_uninstall"

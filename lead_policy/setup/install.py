@@ -1,24 +1,78 @@
 """Install, migrate and uninstall steps: custom fields and default records."""
 
 import frappe
+from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+from frappe.installer import remove_from_installed_apps
 
+from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 from lead_policy.setup.fields import get_custom_fields
+from lead_policy.workload import recount
+
+APP = "lead_policy"
+MODULE = "Lead Policy"
+SETTINGS = "Lead Policy Settings"
+# Module-map keys Frappe caches in Redis; a map cached before the app joined sites/apps.txt lists no
+# modules for it, and install-app then syncs none of its doctypes.
+MODULE_MAP_KEYS = ("app_modules", "installed_app_modules", "module_app", "module_installed_app")
+
+
+def before_install():
+	"""Make Frappe see this app's modules, and clear what a failed earlier attempt left behind."""
+	frappe.cache.delete_value(list(MODULE_MAP_KEYS))
+	frappe.local.app_modules = None
+	frappe.setup_module_map()
+	if APP not in frappe.get_installed_apps():
+		# a Module Def without the app listed is a failed install's leftover; add_module_defs would
+		# stop at the duplicate, so the admin could never install again
+		frappe.db.delete("Module Def", {"name": MODULE, "app_name": APP})
 
 
 def after_install():
-	apply_custom_fields()
-	make_lead_sources()
-	make_default_records()
+	try:
+		if not frappe.db.exists("DocType", SETTINGS):
+			frappe.throw(
+				_(
+					"Frappe did not create the app's doctypes (its module map was stale). Run `bench --site {0} clear-cache`, then install again."
+				).format(frappe.local.site)
+			)
+		apply_custom_fields()
+		make_lead_sources()
+		make_default_records()
+		link_default_sources()
+	except Exception:
+		_undo_failed_install()
+		raise
+
+
+def _undo_failed_install():
+	"""Take the app off the site's installed apps, so `install-app` can simply be run again.
+
+	Custom fields are DDL (committed at once): remove them too, so ERPNext's Lead is as it was.
+	"""
+	frappe.db.rollback()
+	try:
+		remove_custom_fields()
+	except Exception:
+		frappe.log_error(title=_("Lead Policy: cleaning up a failed install"))
+	remove_from_installed_apps(APP)  # commits
+	# what `list-apps` shows; Frappe refreshes it from a cached list that may still hold the app
+	frappe.db.delete("Installed Application", {"app_name": APP})
+	frappe.db.delete("Module Def", {"name": MODULE, "app_name": APP})
+	frappe.db.commit()
+	print(
+		_(
+			"Installing lead_policy failed and was undone: the site does not list the app as installed. "
+			"Fix the error below, then run `bench --site {0} install-app lead_policy` again."
+		).format(frappe.local.site)
+	)
 
 
 def after_migrate():
 	apply_custom_fields()
-	make_lead_sources()
+	link_default_sources()
 	fill_new_settings_defaults()
 	make_default_records()  # no-op once done; completes an install that was interrupted
-	from lead_policy.workload import recount
-
 	recount()  # counters are derived data: rebuild them after every upgrade
 
 
@@ -78,9 +132,7 @@ def make_default_records():
 
 	A flag on the settings remembers it was done, so rules an admin deleted stay deleted.
 	"""
-	from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
-
-	settings = frappe.get_single("Lead Policy Settings")
+	settings = frappe.get_single(SETTINGS)
 	if settings.defaults_installed:
 		return
 	for rule in DEFAULT_SCORING_RULES:
@@ -93,24 +145,48 @@ def make_default_records():
 	settings.save()
 
 
-# Lead Sources the intake channels default to (Lead Policy Settings point at them)
-LEAD_SOURCES = ("Website", "Email")
+# The Lead Source each intake channel defaults to. They are not field defaults of the settings: Frappe
+# applies those when it creates the doctype, before any Lead Source exists on a site whose setup
+# wizard has not run, and the broken link stopped the install.
+DEFAULT_SOURCES = {"web_form_lead_source": "Website", "email_lead_source": "Email"}
 
 
 def make_lead_sources():
-	for name in LEAD_SOURCES:
+	"""At install: create the default sources a site lacks (fresh sites have none)."""
+	for name in DEFAULT_SOURCES.values():
 		if not frappe.db.exists("Lead Source", name):
 			frappe.get_doc({"doctype": "Lead Source", "source_name": name}).insert(ignore_permissions=True)
 
 
+def link_default_sources():
+	"""Point empty (or dangling) source settings at the default source when it exists.
+
+	Run on migrate too, but never re-creates a source an admin renamed or deleted: the setting then
+	stays empty, and leads from that channel simply get no source until the admin picks one.
+	"""
+	settings = frappe.get_single(SETTINGS)
+	changed = False
+	for field, source in DEFAULT_SOURCES.items():
+		current = settings.get(field)
+		if current and frappe.db.exists("Lead Source", current):
+			continue
+		new = source if frappe.db.exists("Lead Source", source) else None
+		if new != current:
+			settings.set(field, new)
+			changed = True
+	if changed:
+		# every field, defaults included (the settings may never have been saved); no validation, as
+		# migrate must not stop on a setting the admin still has to correct
+		settings.update_single(settings.get_valid_dict())
+		frappe.clear_document_cache(SETTINGS, SETTINGS)
+
+
 def fill_new_settings_defaults():
 	"""Settings fields added by an upgrade get their default on sites whose settings were saved before."""
-	stored = set(
-		frappe.db.sql_list("select field from tabSingles where doctype = %s", "Lead Policy Settings")
-	)
+	stored = set(frappe.db.sql_list("select field from tabSingles where doctype = %s", SETTINGS))
 	if not stored:
 		return  # never saved: the defaults apply when the settings are first loaded
-	for df in frappe.get_meta("Lead Policy Settings").fields:
+	for df in frappe.get_meta(SETTINGS).fields:
 		if df.default and df.fieldname not in stored and not df.fieldtype.endswith("Break"):
-			frappe.db.set_single_value("Lead Policy Settings", df.fieldname, df.default)
-	frappe.clear_document_cache("Lead Policy Settings", "Lead Policy Settings")
+			frappe.db.set_single_value(SETTINGS, df.fieldname, df.default)
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
