@@ -47,17 +47,56 @@ def rollback(site, request, monkeypatch):
 
 		monkeypatch.setattr(frappe.db, "commit", refuse_commit)
 	frappe.set_user("Administrator")
+	# Mail is captured, never sent. On a site with a default outgoing Email Account, Frappe sends
+	# notifications at once under tests, and the Email Queue commits its status as it sends. Here every
+	# frappe.sendmail still goes through the Email Queue (and the app's consent checkpoint) and stays
+	# there as "Not Sent" for the test to read; nothing is sent and nothing commits. (Frappe's own
+	# mute switch is no substitute: with it on and no account, Frappe builds mail with no sender.)
+	from frappe.email.doctype.email_queue.email_queue import EmailQueue
+
+	monkeypatch.setattr(EmailQueue, "send", _capture_instead_of_sending)
+	frappe.flags.lead_policy_captured_mail = []
 	yield
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
+	frappe.local.outgoing_email_account = {}
 	reset_caches()
+
+
+@pytest.fixture
+def outbox():
+	"""A default outgoing Email Account (rolled back with the test), as every production site has."""
+	import frappe
+
+	frappe.local.outgoing_email_account = {}
+	frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": "_LP Test Outbox",
+			"email_id": "lp-outbox@example.com",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "localhost",
+			"password": "x",
+			"send_unsubscribe_message": 0,
+		}
+	).insert(ignore_permissions=True)
+	frappe.local.outgoing_email_account = {}
+	return "lp-outbox@example.com"
+
+
+def _capture_instead_of_sending(self, smtp_server_instance=None, force_send=False):
+	import frappe
+
+	frappe.flags.setdefault("lead_policy_captured_mail", []).append(self.name)
 
 
 def reset_caches():
 	import frappe
 
-	from lead_policy.scoring import RULES_CACHE_KEY
+	from lead_policy import assignment, scoring
 
 	frappe.clear_document_cache("Lead Policy Settings", "Lead Policy Settings")
-	frappe.cache.delete_value(RULES_CACHE_KEY)
+	frappe.cache.delete_value(scoring.RULES_CACHE_KEY)
+	frappe.cache.delete_value(assignment.RULES_CACHE_KEY)
 	frappe.local.flags.pop("lead_policy_disabled", None)

@@ -21,27 +21,9 @@ from .helpers import make_lead, set_settings
 from .test_foundation import _user_with_roles
 
 
-@pytest.fixture
-def outbox():
-	"""An outgoing account; emails are muted so nothing leaves (and Email Queue never commits)."""
-	frappe.local.outgoing_email_account = {}
-	frappe.get_doc(
-		{
-			"doctype": "Email Account",
-			"email_account_name": "_LP Test Outbox",
-			"email_id": "lp-outbox@example.com",
-			"enable_outgoing": 1,
-			"default_outgoing": 1,
-			"smtp_server": "localhost",
-			"password": "x",
-			"send_unsubscribe_message": 0,
-		}
-	).insert(ignore_permissions=True)
-	frappe.flags.mute_emails = True
+@pytest.fixture(autouse=True)
+def consent_on():
 	set_settings(enable_consent=1)
-	yield
-	frappe.flags.mute_emails = False
-	frappe.local.outgoing_email_account = {}
 
 
 def send(lead, subject="Hello", to=None):

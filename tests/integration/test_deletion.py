@@ -9,7 +9,7 @@ from lead_policy.consent import ConsentRequiredError, can_contact_lead, record_c
 
 from .helpers import make_lead, make_rule
 from .test_assignment import reps, rule
-from .test_consent import outbox, send
+from .test_consent import send
 from .test_foundation import _user_with_roles
 
 
@@ -67,7 +67,7 @@ def test_scored_assigned_lead_with_history_can_be_deleted_by_a_manager(reps):  #
 	assert name not in frappe.get_list("Lead Consent", pluck="name")
 
 
-def test_opt_out_outlives_the_lead_and_blocks_mail_to_a_new_lead_with_the_address(outbox):  # noqa: F811  (the imported fixture)
+def test_opt_out_outlives_the_lead_and_blocks_mail_to_a_new_lead_with_the_address(outbox):
 	lead = make_lead(first_name="Ines")
 	record_consent(
 		lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked: contact me"
