@@ -12,7 +12,7 @@ import json
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
-from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate
+from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
 
 from lead_policy import workload
 from lead_policy.policy import assignment as policy
@@ -141,6 +141,7 @@ def rep_states(users: list[str]) -> dict[str, policy.RepState]:
 	rows = workload.locked_rows(users)
 	enabled = set(frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name"))
 	on_leave = _on_leave(users)
+	holidays = _on_holiday(users)
 	states = {}
 	for user in users:
 		row = rows.get(user) or frappe._dict()
@@ -149,6 +150,7 @@ def rep_states(users: list[str]) -> dict[str, policy.RepState]:
 			last_assigned=get_datetime(row.last_assigned_on) if row.last_assigned_on else None,
 			enabled=user in enabled,
 			on_leave=user in on_leave,
+			holiday=holidays.get(user),
 		)
 	return states
 
@@ -174,6 +176,83 @@ def _on_leave(users: list[str]) -> set[str]:
 		)
 		.run(pluck=True)
 	)
+
+
+def _on_holiday(users: list[str]) -> dict[str, str]:
+	"""Reps who are off today by their holiday list, each with the (translated) text naming why.
+
+	A rep's list is the Holiday List on their Active Employee record (``user_id``); without one,
+	the Holiday List of Lead Policy Settings. As in HRMS, the rep's own list replaces the company
+	one, so a rep whose own list is free today works even on a company holiday. Weekly offs
+	(``weekly_off`` rows, which ERPNext adds for e.g. every Sunday) count as days off, as they do for
+	working-hours deadlines. A list that no longer exists (a dangling link) is treated as unset: a
+	rep's dangling list falls back to the company list, a dangling company list marks nobody off.
+	"Today" is the site's time zone. Two queries whatever the number of reps: their Employee lists,
+	then today's holidays in every list needed (joined to Holiday List, so that rows orphaned by a
+	deleted list are ignored).
+	"""
+	if not users:
+		return {}
+	today = nowdate()
+	company_list = get_settings().get("holiday_list") or None
+	emp = frappe.qb.DocType("Employee")
+	own: dict[str, str] = {}
+	for user, holiday_list in (
+		frappe.qb.from_(emp)
+		.select(emp.user_id, emp.holiday_list)
+		.where(
+			emp.user_id.isin(users)
+			& (emp.status == "Active")
+			& emp.holiday_list.isnotnull()
+			& (emp.holiday_list != "")
+		)
+		.orderby(emp.name)
+		.run()
+	):
+		own.setdefault(user, holiday_list)  # ERPNext allows one Active Employee per user
+	lists = set(own.values()) | ({company_list} if company_list else set())
+	if not lists:
+		return {}
+	hl, h = frappe.qb.DocType("Holiday List"), frappe.qb.DocType("Holiday")
+	rows = (
+		frappe.qb.from_(hl)
+		.left_join(h)
+		.on(
+			(h.parent == hl.name)
+			& (h.parenttype == "Holiday List")
+			& (h.parentfield == "holidays")
+			& (h.holiday_date == today)
+		)
+		.select(hl.name, h.holiday_date, h.description, h.weekly_off)
+		.where(hl.name.isin(sorted(lists)))
+		.orderby(hl.name)
+		.orderby(h.weekly_off)  # a named holiday on a weekly off is told by its name
+		.orderby(h.idx)
+		.run(as_dict=True)
+	)
+	existing = {r.name for r in rows}
+	today_off: dict[str, frappe._dict] = {}
+	for r in rows:
+		if r.holiday_date:
+			today_off.setdefault(r.name, r)
+	texts: dict[str, str] = {}
+	out = {}
+	for user in users:
+		holiday_list = own.get(user) if own.get(user) in existing else company_list
+		if holiday := today_off.get(holiday_list):
+			if holiday_list not in texts:
+				texts[holiday_list] = _holiday_text(
+					holiday_list, holiday.description, cint(holiday.weekly_off), today
+				)
+			out[user] = texts[holiday_list]
+	return out
+
+
+def _holiday_text(holiday_list: str, description: str | None, weekly_off: bool, day: str) -> str:
+	what = " ".join(strip_html_tags(description or "").split())[:80] or day
+	if weekly_off:
+		return _("on weekly off: {0} (Holiday List {1})").format(what, holiday_list)
+	return _("on holiday: {0} (Holiday List {1})").format(what, holiday_list)
 
 
 # ---------- deciding and applying ----------

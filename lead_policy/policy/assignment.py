@@ -1,8 +1,9 @@
 """Who gets a lead: rules by territory, band and source; within a rule, the least loaded rep.
 
 Load is the rep's open leads weighted by band (a Hot lead weighs more than a Cold one). Reps who
-are away, disabled or at their capacity are skipped; equal loads go to whoever was assigned least
-recently, so equal reps alternate (round robin). Every decision carries its reason.
+are away, disabled, on leave, off today by their holiday list or at their capacity are skipped;
+equal loads go to whoever was assigned least recently, so equal reps alternate (round robin).
+Every decision carries its reason.
 """
 
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,9 @@ class RepState:
 	last_assigned: datetime | None = None
 	enabled: bool = True
 	on_leave: bool = False
+	# Why the rep is off today by their holiday list (holiday or weekly off), or None. Worded (and
+	# translated) by the caller, which knows the holiday's name; it becomes the "skipped" text.
+	holiday: str | None = None
 
 	@property
 	def open_count(self) -> int:
@@ -94,6 +98,8 @@ def _candidates(rule: AssignmentRule, states: Mapping[str, RepState], weights) -
 			skipped = "away"
 		elif state.on_leave:
 			skipped = "on leave"
+		elif state.holiday:
+			skipped = state.holiday
 		elif rep.capacity and state.open_count >= rep.capacity:
 			skipped = f"at capacity ({state.open_count}/{rep.capacity})"
 		out.append(Candidate(rep.user, load_of(state, weights), state.open_count, rep.capacity, skipped))
@@ -110,12 +116,15 @@ def decide(
 	"""Pick the owner of one lead. Deterministic: the same inputs give the same rep."""
 	ordered = sorted(rules, key=lambda r: (-r.priority, r.name))
 	tried = []
+	skipped: dict[str, Candidate] = {}  # every rep tried and why skipped (first rule naming them)
 	for rule in ordered:
 		if not rule_matches(rule, lead):
 			continue
 		candidates = _candidates(rule, states, weights)
 		eligible = [c for c in candidates if not c.skipped]
 		if not eligible:
+			for c in candidates:
+				skipped.setdefault(c.user, c)
 			tried.append(
 				f"{rule.name}: " + "; ".join(f"{c.user} {c.skipped}" for c in candidates)
 				if candidates
@@ -141,6 +150,9 @@ def decide(
 		why = "No rep available under the matching rules (" + " | ".join(tried) + ")."
 	else:
 		why = "No assignment rule matches this lead."
+	others = tuple(skipped.values())
 	if fallback:
-		return Decision(fallback, None, f"{why} Sent to the fallback owner {fallback}.", fallback=True)
-	return Decision(None, None, f"{why} No fallback owner is set.", fallback=True)
+		return Decision(
+			fallback, None, f"{why} Sent to the fallback owner {fallback}.", others, fallback=True
+		)
+	return Decision(None, None, f"{why} No fallback owner is set.", others, fallback=True)
