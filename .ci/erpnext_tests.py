@@ -208,7 +208,8 @@ def run_doctype(bench, site, doctype, log_dir, timeout):
 	if "Testing is disabled for the site" in combined:
 		problems.append(f"tests are disabled on {site}: run 'set-config allow_tests true' on it")
 	if report["ran"] is None:
-		problems.append(f"crashed before unittest's report (exit status {rc})")
+		if not timed_out:
+			problems.append(f"crashed before unittest's report (exit status {rc})")
 	elif report["ran"] == 0:
 		defined = defined_tests(bench, doctype)
 		if defined != 0:  # None: module not found, so it cannot be told apart from a broken load
@@ -326,7 +327,7 @@ def main(argv):
 	known_seen = sorted(t for t in failing if t in known)
 	new = sorted(t for t in failing if t not in known)
 	now_passing = sorted(t for t in known if t not in failing and covered(t))
-	problems = [(r["doctype"], p, r) for r in runs for p in r["problems"]]
+	problems = [(r["doctype"], "; ".join(r["problems"]), r) for r in runs if r["problems"]]
 
 	# ---- report ----
 	print()
@@ -338,9 +339,11 @@ def main(argv):
 		print(SEPARATOR2)
 	for doctype, problem, run in problems:
 		print(f"COULD NOT RUN properly: {doctype}: {problem}")
-		print(f"   exit status {run['rc']}; last lines of {run['stderr']}:")
-		for line in tail(run["stderr"], 30).splitlines():
-			print(f"   | {line}")
+		print(f"   exit status {run['rc']}")
+		for path, n in ((run["stdout"], 10), (run["stderr"], 30)):
+			print(f"   last lines of {path}:")
+			for line in tail(path, n).splitlines():
+				print(f"   | {line}")
 		print(SEPARATOR2)
 
 	print("SUMMARY")
@@ -357,11 +360,11 @@ def main(argv):
 	for tid in known_seen:
 		print(f"  {tid}  # {known[tid]}")
 	if now_passing:
-		print(
-			f"known failures that now PASS (fine; drop them from {known_path.name} if this holds): {len(now_passing)}"
-		)
+		print(f"known failures that now PASS (fine): {len(now_passing)}")
 		for tid in now_passing:
-			print(f"  {tid}")
+			flaky = known[tid].lower().startswith("flaky")
+			advice = "flaky: keep it listed" if flaky else f"drop it from {known_path.name} if this holds"
+			print(f"  {tid}  ({advice})")
 	not_checked = sorted(t for t in known if t not in failing and not covered(t))
 	if not_checked:
 		print(
