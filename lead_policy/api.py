@@ -18,6 +18,7 @@ from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
 
 from lead_policy import intake
+from lead_policy.policy import validation as checks
 
 CONSENT_KEYS = {"channel", "purpose", "status", "lawful_basis", "evidence", "consent_on", "source_reference"}
 IGNORED_KEYS = {"cmd", "csrf_token", "data"}
@@ -196,12 +197,16 @@ def submit_inquiry(
 		visitor_errors["first_name"] = _("Please tell us your name.")
 	if not (email or "").strip() and not (phone or "").strip():
 		visitor_errors["email"] = _("Please give an e-mail address or a phone number so we can reply.")
+	else:
+		visitor_errors.update(_unreachable(email, phone, unknown.get("country"), settings))
 	if not _ticked(consent):
 		visitor_errors["consent"] = _("Please tick the box so that we may contact you about your enquiry.")
 	if visitor_errors:
 		frappe.local.response["invalid_fields"] = visitor_errors
 		frappe.throw(
-			"<br>".join(visitor_errors.values()), frappe.ValidationError, title=_("Please Check the Form")
+			"<br>".join(escape_html(m) for m in visitor_errors.values()),
+			frappe.ValidationError,
+			title=_("Please Check the Form"),
 		)
 	payload = {
 		"first_name": first_name,
@@ -228,6 +233,35 @@ def submit_inquiry(
 			title=_("Not Sent"),
 		)
 	return thanks
+
+
+def _unreachable(email, phone, country, settings) -> dict[str, str]:
+	"""Messages for the form's contact fields when neither the e-mail address nor the phone number
+	works: thanking for an enquiry nobody can answer would leave the visitor waiting for ever.
+	A reachable enquiry passes as before (a bad second detail is only flagged on the lead)."""
+	values = {"email_id": str(email or "").strip(), "mobile_no": str(phone or "").strip()}
+	if isinstance(country, str):
+		values["country"] = country
+	errors = {}
+	for problem in intake.reach_problems(values, settings):
+		if problem.field == "email_id" and values["email_id"]:
+			address = checks.normalise_email(values["email_id"])[:140]
+			if checks.email_syntax_ok(address):
+				errors["email"] = _(
+					'Please check your e-mail address: we cannot reply to "{0}" (a disposable, placeholder'
+					" or no-reply address). Give your own address or a phone number."
+				).format(address)
+			else:
+				errors["email"] = _(
+					'Please correct your e-mail address: "{0}" is not a valid address (it should look like'
+					" name@example.com)."
+				).format(address)
+		elif problem.field in checks.PHONE_FIELDS and values["mobile_no"]:
+			errors["phone"] = _(
+				'Please check your phone number: "{0}" is not a number we can call. Include the country'
+				" code, for example +49 30 1234567."
+			).format(values["mobile_no"][:40])
+	return errors
 
 
 def _ticked(value) -> bool:

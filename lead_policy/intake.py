@@ -16,7 +16,8 @@ Every lead gets:
   API refuses a malformed payload, with a message per field;
 * a **duplicate check**: a certain match (same e-mail or phone, or a similar name at a similar
   organisation with nothing contradicting it) does not create a second lead: the enquiry is added
-  to the existing lead (a Lead Activity and a comment, its consent and UTM kept). A merely possible
+  to the existing lead (a Lead Activity and a comment, its consent and UTM kept, the lead's empty
+  contact fields filled and differing values noted in the comment). A merely possible
   match creates the lead with ``duplicate_of`` set, for a person to review and merge.
 """
 
@@ -37,6 +38,7 @@ from frappe.utils import (
 )
 from frappe.utils.caching import request_cache
 
+from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import dedupe
 from lead_policy.policy import validation as checks
 from lead_policy.policy.problems import Problem
@@ -112,6 +114,21 @@ FILL_IF_EMPTY = (
 	"utm_source",
 	"utm_medium",
 	"utm_campaign",
+)
+# A repeat enquiry fills these on the lead it joins when the lead has none (``email_id`` has rules
+# of its own, see ``_email_not_fillable``); a value that differs from the lead's is noted, never written.
+CONTACT_FIELDS = (
+	"email_id",
+	"mobile_no",
+	"phone",
+	"whatsapp_no",
+	"company_name",
+	"job_title",
+	"website",
+	"city",
+	"state",
+	"country",
+	"industry",
 )
 IDENTITY_FIELDS = (
 	"email_id",
@@ -352,6 +369,36 @@ def _prepare(payload, channel, strict, settings) -> tuple[dict, list[Problem], l
 	return values, notes, problems
 
 
+def reach_problems(values, settings=None) -> list[Problem]:
+	"""Why nobody could answer an enquiry with these Lead fields: the problems of its e-mail address
+	and phone numbers when none of them checks out (the test ``check_lead`` flags a lead by), else
+	nothing. The web form refuses such an enquiry, so that a visitor who mistyped their only address
+	is asked to correct it instead of being thanked and never answered."""
+	settings = settings or get_settings()
+	given = {f: values[f] for f in ("email_id", *checks.PHONE_FIELDS) if values.get(f) not in (None, "")}
+	# cleaned as ``capture`` cleans them: what it leaves out (a number with letters) reaches nobody
+	cleaned = checks.clean_payload(given, FIELD_SPECS, strict=False)
+	problems = [n for n in cleaned.notes if n.field in given]
+	email = cleaned.values.get("email_id")
+	if email:
+		found = checks.email_problems(email, validation_rules(settings).blocked_domains)
+		if not found:
+			return []
+		problems += found
+	country = values.get("country")
+	region = region_of(country if isinstance(country, str) else None, settings)
+	for fieldname in checks.PHONE_FIELDS:
+		result = checks.normalise_phone(cleaned.values.get(fieldname), region, fieldname)
+		if result is None:
+			continue
+		if result.valid:
+			return []
+		problems.append(result.problem)
+	if not problems:  # neither an address nor a number was given: the policy's own message
+		problems = checks.required_problems({"lead_name": "-"}, False, False, checks.Rules())
+	return problems
+
+
 def _identifiable(values) -> bool:
 	return any(
 		values.get(f) for f in ("first_name", "last_name", "lead_name", "company_name", "email_id")
@@ -483,8 +530,10 @@ def _add_to_existing(match, values, channel, notes, consent, activity, reference
 	lead = match.lead
 	frappe.db.savepoint(SAVEPOINT)
 	try:
-		existing = frappe.db.get_value("Lead", lead, ["name", *FILL_IF_EMPTY], as_dict=True)
-		fill = {f: values[f] for f in FILL_IF_EMPTY if values.get(f) and not existing.get(f)}
+		existing = frappe.db.get_value(
+			"Lead", lead, ["name", *dict.fromkeys(FILL_IF_EMPTY + CONTACT_FIELDS)], as_dict=True
+		)
+		fill, changes = _fill_from_enquiry(existing, values)
 		if fill:
 			frappe.db.set_value("Lead", lead, fill)
 		note_text = values.get("notes")
@@ -496,6 +545,8 @@ def _add_to_existing(match, values, channel, notes, consent, activity, reference
 			if k not in ("notes",) and v not in (None, "")
 		)
 		text = _("Captured again via {0} (same {1}). {2}").format(_(channel), _(match.kind), summary)
+		for line in changes:
+			text += "<br>" + line
 		if notes:
 			text += "<br>" + _("Left out: {0}").format("; ".join(render(n) for n in notes))
 		frappe.get_doc(
@@ -517,6 +568,86 @@ def _add_to_existing(match, values, channel, notes, consent, activity, reference
 		frappe.db.rollback(save_point=SAVEPOINT)
 		raise
 	return IntakeResult(lead, False, lead, [render(n) for n in notes], match.kind)
+
+
+def _fill_from_enquiry(existing, values) -> tuple[dict, list[str]]:
+	"""What a repeat enquiry adds to the lead it joins, and lines for the comment saying so.
+
+	Empty fields of the lead are filled (a later enquiry by phone may bring the e-mail address the
+	lead lacked); a value that differs from the lead's is noted and the lead keeps its own, since
+	nobody has checked which one is right.
+	"""
+	settings = get_settings()
+	region = region_of(existing.get("country") or values.get("country"), settings)
+	lead_phones = {k for f in checks.PHONE_FIELDS if (k := checks.phone_key(existing.get(f), region))}
+	fill, added, differs, held = {}, [], [], []
+	for fieldname in dict.fromkeys(CONTACT_FIELDS + FILL_IF_EMPTY):
+		value = values.get(fieldname)
+		if value in (None, ""):
+			continue
+		label = _(frappe.get_meta("Lead").get_label(fieldname))
+		shown = escape_html(str(value))
+		current = existing.get(fieldname)
+		is_phone = fieldname in checks.PHONE_FIELDS
+		if is_phone and checks.phone_key(value, region) in lead_phones:
+			continue  # the number is already on the lead (perhaps in another phone field)
+		if current:
+			if fieldname in CONTACT_FIELDS and not _same_value(fieldname, value, current, region):
+				differs.append(
+					_("{0}: {1} (the lead has {2})").format(label, shown, escape_html(str(current)))
+				)
+			continue
+		if fieldname == "email_id":
+			refused = _email_not_fillable(existing.name, value, settings)
+			if refused:
+				held.append(f"{label}: {shown} ({refused})")
+				continue
+		fill[fieldname] = value
+		if fieldname in CONTACT_FIELDS:
+			added.append(f"{label}: {shown}")
+		if is_phone:
+			lead_phones.add(checks.phone_key(value, region))
+	lines = []
+	if added:
+		lines.append(_("Added to the lead, which had none: {0}").format("; ".join(added)))
+	if differs:
+		lines.append(_("Differs from the lead, which keeps its own: {0}").format("; ".join(differs)))
+	if held:
+		lines.append(_("Not added to the lead: {0}").format("; ".join(held)))
+	return fill, lines
+
+
+def _same_value(fieldname: str, new, old, region) -> bool:
+	if fieldname in checks.PHONE_FIELDS:
+		return checks.phone_key(new, region) == checks.phone_key(old, region)
+	if fieldname == "email_id":
+		return checks.email_key(new) == checks.email_key(old)
+	return str(new).strip().casefold() == str(old).strip().casefold()
+
+
+def _email_not_fillable(lead: str, address: str, settings) -> str | None:
+	"""Why ``address`` may not become the e-mail of ``lead``, which has none; None when it may.
+
+	The address alone must never open e-mail to the person: the enquiry's own e-mail grant is not
+	carried over on a phone or name match (``_consent_for_existing``), and an e-mail grant already
+	in the lead's ledger was given before anyone knew this address, so it must not cover it. An
+	address another lead has would make the two one person for consent (and ERPNext refuses a
+	second lead with the same e-mail when saved).
+	"""
+	problems = checks.email_problems(address, validation_rules(settings).blocked_domains)
+	if problems:
+		return render(problems[0])
+	other = frappe.db.get_value("Lead", {"email_id": address, "name": ("!=", lead)}, "name")
+	if other:
+		return _("already the address of lead {0}").format(other)
+	if frappe.db.exists(
+		"Lead Consent", {"lead": lead, "channel": consent_policy.EMAIL, "status": consent_policy.GRANTED}
+	):
+		return _(
+			"the lead's e-mail consent was recorded before it had this address: confirm the address"
+			" with the person, then enter it and record their consent"
+		)
+	return None
 
 
 def _consent_for_existing(consent: list[dict] | None, kind: str, channel: str) -> list[dict]:

@@ -28,6 +28,7 @@ from lead_policy.permissions import require_manager
 from lead_policy.policy import dedupe, vetting
 from lead_policy.policy import validation as checks
 from lead_policy.policy.problems import Problem
+from lead_policy.settings import throw_problems
 
 BATCH = "Outbound Lead Batch"
 ROW = "Outbound Lead Batch Row"
@@ -89,6 +90,29 @@ HEADINGS = {
 
 
 def validate_batch(doc) -> None:
+	# Not mandatory in the doctype: Frappe's "Mandatory fields required" would say neither why the
+	# field matters nor what to enter; this names the field and the fix.
+	problems = []
+	if not (doc.title or "").strip():
+		problems.append(
+			Problem(
+				"title",
+				_("Give the batch a title that says which list it is, for example Trade Fair Berlin 2026."),
+			)
+		)
+	if not doc.source:
+		problems.append(
+			Problem(
+				"source",
+				_(
+					"Choose the Lead Source its leads will get (the fair, partner or list provider);"
+					" create one under CRM > Lead Source if it is missing."
+				),
+			)
+		)
+	if not doc.list_type:
+		problems.append(Problem("list_type", _("Choose the list type: purchased, partner or event list.")))
+	throw_problems(doc, problems, _("Outbound Lead Batch Incomplete"))
 	for row in doc.rows:
 		row.status = row.status or vetting.PENDING
 	set_counts(doc)

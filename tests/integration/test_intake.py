@@ -151,6 +151,50 @@ def test_web_form_refuses_without_consent_or_contact_and_saves_nothing():
 	assert lead_count() == before
 
 
+def test_web_form_refuses_an_enquiry_nobody_could_answer_and_names_the_field():
+	before = lead_count()
+	for contact, expected in (
+		({"email": "not-an-email"}, {"email": 'correct your e-mail address: "not-an-email" is not a valid'}),
+		# a disposable address: no answer would reach her
+		({"email": "ana@mailinator.com"}, {"email": 'we cannot reply to "ana@mailinator.com"'}),
+		(
+			{"email": "not-an-email", "phone": "12"},
+			{"email": '"not-an-email" is not a valid', "phone": 'check your phone number: "12"'},
+		),
+		({"phone": "call me"}, {"phone": 'check your phone number: "call me"'}),
+	):
+		frappe.local.response = frappe._dict()
+		with pytest.raises(frappe.ValidationError) as err:
+			submit(first_name="Ana", consent=1, **contact)
+		errors = frappe.local.response["invalid_fields"]
+		assert set(errors) == set(expected), contact
+		assert all(text in errors[field] for field, text in expected.items()), errors
+		assert "Thank you" not in str(err.value)
+	assert lead_count() == before
+	# one detail that works is enough, as before: the other is flagged on the lead
+	frappe.local.response = frappe._dict()
+	assert submit(first_name="Ana", email="not-an-email", phone="030 1234568", consent=1)["ok"]
+	lead = frappe.get_doc("Lead", {"mobile_no": "+49301234568"})
+	assert not lead.email_id and "not-an-email is not a valid e-mail address" in lead.validation_issues
+
+
+def test_web_form_page_checks_the_address_before_sending():
+	from frappe.website.serve import get_response_content
+	from frappe.website.utils import clear_cache
+	from werkzeug.test import EnvironBuilder
+
+	clear_cache()
+	frappe.set_user("Guest")
+	frappe.local.request = EnvironBuilder(path="/get-in-touch", method="GET").get_request()
+	try:
+		html = get_response_content("get-in-touch")
+	finally:
+		frappe.local.request = None
+		frappe.set_user("Administrator")
+	assert "EMAIL_SHAPE.test(email)" in html
+	assert "Please correct your e-mail address: it should look like name@example.com." in html
+
+
 def test_web_form_honeypot_answers_but_keeps_nothing():
 	before = lead_count()
 	out = submit(first_name="Bot", email=email(), consent=1, website_url="http://spam.example")
@@ -538,6 +582,58 @@ def test_same_phone_in_another_format_joins_the_existing_lead():
 	assert frappe.db.exists("Lead Activity", {"lead": existing.name, "activity_type": "Form Submission"})
 
 
+def _join_comment(lead):
+	return frappe.get_all(
+		"Comment",
+		filters={"reference_doctype": "Lead", "reference_name": lead, "content": ("like", "Captured again%")},
+		pluck="content",
+		order_by="creation desc",
+	)[0]
+
+
+def test_repeat_enquiry_by_phone_fills_the_missing_email_without_granting_email_consent():
+	from lead_policy import consent, email_guard
+
+	set_settings(enable_consent=1)
+	existing = make_lead(email_id=None, mobile_no="030 7654322", company_name="Old Co", country="Germany")
+	address = email()
+	out = submit(first_name="Kim", email=address, phone="+49 30 765-4322", company="New Co", consent=1)
+	assert out["ok"]
+	assert frappe.db.count("Lead", {"mobile_no": "+49307654322"}) == 1
+	lead = frappe.db.get_value("Lead", existing.name, ["email_id", "company_name"], as_dict=True)
+	assert (lead.email_id, lead.company_name) == (address, "Old Co")  # filled; the lead's own value kept
+	comment = _join_comment(existing.name)
+	assert "Added to the lead, which had none" in comment and address in comment
+	assert (
+		"Differs from the lead, which keeps its own" in comment and "New Co (the lead has Old Co)" in comment
+	)
+	# the address alone opens nothing: her e-mail grant came with a phone match, so it is not kept
+	assert not consent.can_contact_lead(existing.name, "Email")
+	assert address in email_guard.blocked_recipients([address], "Sales Contact")
+	assert consent.can_contact_lead(existing.name, "Phone")
+
+
+def test_repeat_enquiry_never_gives_a_lead_an_address_it_may_not_use():
+	from lead_policy import consent
+
+	set_settings(enable_consent=1)
+	# an e-mail grant recorded before the lead had an address must not come to cover a new one
+	granted = make_lead(email_id=None, mobile_no="030 7654323", country="Germany")
+	consent.record_consent(granted.name, "Email", "Sales Contact", evidence="Said yes on the phone")
+	address = email()
+	submit(first_name="Kim", email=address, phone="030 7654323", consent=1)
+	assert not frappe.db.get_value("Lead", granted.name, "email_id")
+	assert "Not added to the lead" in _join_comment(granted.name)
+	# an address another (here merged, so disabled) lead has stays there
+	taken = email()
+	other = make_lead(email_id=taken)
+	frappe.db.set_value("Lead", other.name, "disabled", 1)
+	phone_only = make_lead(email_id=None, mobile_no="030 7654324", country="Germany")
+	submit(first_name="Kim", email=taken, phone="030 7654324", consent=1)
+	assert not frappe.db.get_value("Lead", phone_only.name, "email_id")
+	assert f"already the address of lead {other.name}" in _join_comment(phone_only.name)
+
+
 def test_fuzzy_name_and_organisation_joins_the_existing_lead():
 	company = f"Umbrella {random_string(6)}"
 	existing = make_lead(
@@ -791,6 +887,18 @@ def test_outbound_batch_accepts_holds_and_rejects_with_reasons():
 	doc.reload()
 	assert doc.getone("rows", {"first_name": "Far"}).status == "Accepted"
 	assert (doc.accepted_count, doc.held_count, doc.rejected_count) == (3, 3, 4)
+
+
+def test_outbound_batch_without_title_or_source_names_the_fields_and_the_fix():
+	meta = frappe.get_meta("Outbound Lead Batch")
+	# not mandatory in the doctype, or the desk would stop at "Mandatory fields required"
+	assert not meta.get_field("title").reqd and not meta.get_field("source").reqd
+	with pytest.raises(frappe.ValidationError) as err:
+		frappe.get_doc({"doctype": "Outbound Lead Batch", "list_type": "Event List"}).insert()
+	assert not isinstance(err.value, frappe.MandatoryError)
+	message = str(err.value)
+	assert "<b>Batch Title</b>: Give the batch a title" in message
+	assert "<b>Lead Source</b>: Choose the Lead Source" in message and "CRM > Lead Source" in message
 
 
 def test_outbound_rows_without_documented_basis_are_held():
