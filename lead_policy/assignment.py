@@ -43,7 +43,16 @@ def validate_rule(doc) -> None:
 				)
 			)
 	if not doc.reps:
-		problems.append(Problem("reps", "Add at least one sales rep to the rule."))
+		# not mandatory in the doctype, so the desk shows this instead of "Mandatory fields required"
+		problems.append(
+			Problem(
+				"reps",
+				_(
+					"Add at least one sales rep to the table: the desk user who takes the leads this rule"
+					" matches, and their capacity (0 = no cap)."
+				),
+			)
+		)
 	throw_problems(doc, problems, _("Invalid Assignment Rule"))
 	ensure_workload_rows([r.user for r in doc.reps])
 	frappe.cache.delete_value(RULES_CACHE_KEY)
@@ -334,10 +343,9 @@ def set_owner(doc, user: str, reason: str, handover_reason=None, handover_detail
 	)
 	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
 	if previous and previous != user:
-		move_todos(doc, previous, user)
-		create_handover(
-			doc, previous, user, handover_reason or "Reassignment", handover_details or reason, note
-		)
+		handover_reason, handover_details = handover_reason or "Reassignment", handover_details or reason
+		move_todos(doc, previous, user, handover_reason, handover_details)
+		create_handover(doc, previous, user, handover_reason, handover_details, note)
 	else:
 		_add_todo(doc, user, reason)
 
@@ -449,7 +457,7 @@ def _manual_owner_change(doc, previous) -> None:
 			update_modified=False,
 		)
 		if previous:
-			move_todos(doc, previous, doc.lead_owner)
+			move_todos(doc, previous, doc.lead_owner, reason, details)
 			doc.flags.lead_policy_handover = create_handover(
 				doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note
 			)
@@ -463,7 +471,7 @@ def reassign(
 	lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None
 ) -> str:
 	"""The Lead form's Reassign action: change the owner with a documented handover."""
-	from lead_policy.handover import HANDOVER_REASONS
+	from lead_policy.handover import HANDOVER_REASONS, is_blank
 
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
@@ -485,7 +493,9 @@ def reassign(
 		)
 	doc.lead_owner = to_user
 	doc.flags.lead_policy_handover_reason = reason
+	details = (details or "").strip()
 	doc.flags.lead_policy_handover_details = details or _("Reassigned by {0}.").format(frappe.session.user)
-	doc.flags.lead_policy_handover_note = note
+	# left empty (the dialog's Text Editor sends markup even then): filled as automatic handovers are
+	doc.flags.lead_policy_handover_note = None if is_blank(note) else note
 	doc.save()
 	return doc.flags.lead_policy_handover  # None when the lead had no owner before (no handover)

@@ -1,9 +1,12 @@
 """Lead Handover: every change of owner is documented, with a note the new owner acknowledges."""
 
+import html
+import re
+
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
-from frappe.utils import escape_html, format_datetime, now_datetime
+from frappe.utils import escape_html, format_datetime, get_fullname, now_datetime, strip_html_tags
 
 from lead_policy.permissions import is_manager
 
@@ -32,7 +35,8 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 			"reason_details": details,
 			"handed_over_by": frappe.session.user,
 			"handed_over_on": now_datetime(),
-			"handover_note": note or handover_note(doc),
+			# the Reassign dialog's Text Editor sends markup even when left empty
+			"handover_note": handover_note(doc) if is_blank(note) else note,
 		}
 	)
 	handover.insert(ignore_permissions=True)
@@ -43,8 +47,34 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 	return handover.name
 
 
-def move_todos(doc, from_user, to_user) -> None:
-	"""Open ToDos and follow-ups of the old owner on this lead move to the new owner."""
+def is_blank(text: str | None) -> bool:
+	"""A note with nothing to read: empty, whitespace, or the markup an untouched Text Editor sends
+	(``<div class="ql-editor read-mode"><p><br></p></div>``)."""
+	if not text or not text.strip():
+		return True
+	if re.search(r"<(img|iframe|video|table)\b", text, re.IGNORECASE):
+		return False  # a picture or a table says something without any text
+	plain = html.unescape(strip_html_tags(text)).replace("\u200b", "")
+	return not plain.strip()
+
+
+def handover_todo_text(from_user, reason=None, details=None) -> str:
+	"""What the new owner's ToDo says: where the lead comes from and why it was handed over."""
+	why = _(reason or "Reassignment")
+	if details and details.strip():
+		why = f"{why}: {details.strip()}"
+	return _("Handed over from {0}: {1}").format(
+		escape_html(get_fullname(from_user) if from_user else _("nobody")), escape_html(why)
+	)[:1000]
+
+
+def move_todos(doc, from_user, to_user, reason=None, details=None) -> None:
+	"""Open ToDos and follow-ups of the old owner on this lead move to the new owner.
+
+	The ToDo that gave the lead to the old owner is rewritten to say why the new owner has it (its
+	text explained why the old owner was chosen); follow-ups and the data-issues ToDo keep theirs,
+	which still say what is to be done.
+	"""
 	todos = frappe.get_all(
 		"ToDo",
 		filters={
@@ -53,24 +83,47 @@ def move_todos(doc, from_user, to_user) -> None:
 			"allocated_to": from_user,
 			"status": "Open",
 		},
-		pluck="name",
+		fields=["name", "description"],
 	)
-	for name in todos:
-		todo = frappe.get_doc("ToDo", name)
+	text = handover_todo_text(from_user, reason, details)
+	assignment_texts = _assignment_texts(doc.name, from_user) if todos else set()
+	for row in todos:
+		todo = frappe.get_doc("ToDo", row.name)
 		todo.allocated_to = to_user
 		todo.assigned_by = frappe.session.user
+		if row.name != doc.get("validation_todo") and _plain(row.description) in assignment_texts:
+			todo.description = text
 		todo.flags.ignore_permissions = True
 		todo.save()
 	if not todos:
 		assign_to.add(
-			{
-				"assign_to": [to_user],
-				"doctype": "Lead",
-				"name": doc.name,
-				"description": _("Lead handed over to you"),
-			},
+			{"assign_to": [to_user], "doctype": "Lead", "name": doc.name, "description": text},
 			ignore_permissions=True,
 		)
+
+
+def _plain(text: str | None) -> str:
+	return " ".join(html.unescape(strip_html_tags(text or "")).split())[:1000]
+
+
+def _assignment_texts(lead: str, user: str) -> set[str]:
+	"""The texts of the ToDos that gave ``lead`` to ``user``: the reason of each assignment to them
+	(the assignment ToDo carries it, lead_policy.assignment) and the text of each handover to them."""
+	texts = {
+		_plain(reason)
+		for reason in frappe.get_all(
+			"Lead Assignment Log", filters={"lead": lead, "assigned_to": user}, pluck="reason"
+		)
+		if reason
+	}
+	for h in frappe.get_all(
+		"Lead Handover",
+		filters={"lead": lead, "to_user": user},
+		fields=["from_user", "reason", "reason_details"],
+	):
+		texts.add(_plain(handover_todo_text(h.from_user, h.reason, h.reason_details)))
+	texts.add(_plain(_("Lead handed over to you")))  # the text ToDos of earlier handovers had
+	return texts
 
 
 def handover_note(doc) -> str:

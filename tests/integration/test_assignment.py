@@ -161,6 +161,66 @@ def test_reassign_creates_handover_moves_todos_and_locks_after_ack(reps):
 		handover.save()
 
 
+def test_reassign_with_an_empty_note_fills_it_as_automatic_handovers_do(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	empty_notes = (
+		"",
+		"  \n ",
+		"<p><br></p>",
+		'<div class="ql-editor read-mode"><p><br></p></div>',
+		"<p>&nbsp;</p>",
+	)
+	for i, note in enumerate(empty_notes):
+		name = reassign(lead.name, reps[1 + i % 2], "Workload Balancing", note=note)
+		filled = frappe.db.get_value("Lead Handover", name, "handover_note")
+		assert "<b>Lead</b>" in filled and "<b>Score</b>" in filled, repr(note)
+	name = reassign(lead.name, reps[3], "Escalation", note="<p>Budget confirmed, call Monday</p>")
+	assert (
+		frappe.db.get_value("Lead Handover", name, "handover_note") == "<p>Budget confirmed, call Monday</p>"
+	)
+
+
+def _open_todos(lead):
+	return frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead, "status": "Open"},
+		fields=["allocated_to", "description"],
+	)
+
+
+def test_moved_todo_says_why_the_new_owner_has_it(reps):
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	assert [t.allocated_to for t in _open_todos(lead.name)] == [reps[0]]
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": reps[0],
+			"reference_type": "Lead",
+			"reference_name": lead.name,
+			"description": "Call back on Tuesday",
+		}
+	).insert()
+	reassign(lead.name, reps[2], "Rep Unavailable", details="On holiday for two weeks")
+	todos = _open_todos(lead.name)
+	assert {t.allocated_to for t in todos} == {reps[2]}
+	texts = sorted(frappe.utils.strip_html(t.description) for t in todos)
+	# the follow-up still says what to do; the assignment ToDo says why the new owner has the lead
+	assert texts == [
+		"Call back on Tuesday",
+		"Handed over from lp-rep1: Rep Unavailable: On holiday for two weeks",
+	]
+	lead.reload()
+	lead.lead_owner = reps[1]  # edited on the form: the same, for the next owner
+	lead.save()
+	texts = sorted(frappe.utils.strip_html(t.description) for t in _open_todos(lead.name))
+	assert texts[0] == "Call back on Tuesday" and texts[1].startswith(
+		"Handed over from lp-rep3: Reassignment: "
+	)
+	assert "Chose" not in " ".join(texts) and "Rule Everyone" not in " ".join(texts)
+
+
 def test_owner_changed_on_the_form_is_documented(reps):
 	rule("Everyone", reps[:1])
 	lead = make_lead()
@@ -197,6 +257,14 @@ def test_invalid_rule_is_refused(reps):
 	with pytest.raises(frappe.ValidationError) as err:
 		rule("Dupes", [reps[0], reps[0]])
 	assert "listed twice" in str(err.value)
+
+
+def test_rule_without_reps_names_the_field_and_the_fix(reps):
+	# not mandatory in the doctype, or the desk would stop at "Mandatory fields required"
+	assert not frappe.get_meta("Lead Assignment Rule").get_field("reps").reqd
+	with pytest.raises(frappe.ValidationError) as err:
+		rule("Nobody", [])
+	assert "<b>Sales Reps</b>: Add at least one sales rep to the table" in str(err.value)
 
 
 def test_band_change_from_an_activity_reassigns_when_enabled(reps):

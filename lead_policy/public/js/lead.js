@@ -1,6 +1,7 @@
 // Lead form additions: score panel, override action. Logic lives on the server.
 frappe.ui.form.on("Lead", {
 	refresh(frm) {
+		lead_policy.read_only_breakdown(frm);
 		if (frm.is_new()) return;
 		lead_policy.render_score(frm);
 		if (frappe.user.has_role(["Sales Manager", "System Manager"])) {
@@ -38,6 +39,23 @@ lead_policy.render_score = function (frm) {
 			${frm.doc.score_override_reason ? `<p class="text-muted">${__("Score overridden: {0}", [esc(frm.doc.score_override_reason)])}</p>` : ""}
 			${(frm.doc.score_breakdown || []).length ? "" : `<p class="text-muted">${__("No scoring rule fired for this lead.")}</p>`}
 		</div>`);
+};
+
+// The breakdown is written by scoring alone: show it as a plain table, without the row checkboxes
+// and edit pencils Frappe draws even on a read-only grid (they suggest rows could be changed).
+lead_policy.read_only_breakdown = function (frm) {
+	const field = frm.fields_dict.score_breakdown;
+	if (!field || !field.grid) return;
+	field.grid.cannot_add_rows = true;
+	frm.set_df_property("score_breakdown", "cannot_add_rows", 1);
+	frm.set_df_property("score_breakdown", "cannot_delete_rows", 1);
+	field.grid.wrapper.addClass("lead-policy-read-only-grid");
+	if (!document.getElementById("lead-policy-read-only-grid")) {
+		$(`<style id="lead-policy-read-only-grid">
+			.lead-policy-read-only-grid .row-check,
+			.lead-policy-read-only-grid .btn-open-row { display: none !important; }
+		</style>`).appendTo("head");
+	}
 };
 
 lead_policy.override_score = function (frm) {
@@ -84,7 +102,17 @@ lead_policy.reassign = function (frm) {
 			frappe.call({ method: "lead_policy.assignment.reassign", args: { lead: frm.doc.name, ...values } }).then((r) => {
 				d.hide();
 				frm.reload_doc();
-				if (r.message) frappe.show_alert({ message: __("Handover {0} created", [r.message]), indicator: "green" });
+				// people know the new owner and the lead by name, not the handover by its ID
+				const esc = frappe.utils.escape_html;
+				// user_info, not user.full_name: that says "You" for oneself ("You now owns ...")
+				const owner = esc((frappe.user_info(values.to_user) || {}).fullname || values.to_user);
+				const lead = esc(frm.doc.lead_name || frm.doc.name);
+				let message = __("{0} now owns {1}.", [owner, lead]);
+				if (r.message) {
+					const url = frappe.utils.get_form_link("Lead Handover", r.message);
+					message += ` <a href="${url}">${__("Open the handover note")}</a>`;
+				}
+				frappe.show_alert({ message, indicator: "green" }, 7);
 			});
 		},
 	});
@@ -126,6 +154,10 @@ lead_policy.record_consent = function (frm) {
 		primary_action(values) {
 			frappe.call("lead_policy.consent.add_consent", { lead: frm.doc.name, ...values }).then(() => {
 				d.hide();
+				frappe.show_alert({
+					message: __("Consent recorded: {0} for {1}.", [__(values.channel), __(values.purpose)]),
+					indicator: "green",
+				});
 				frm.reload_doc();
 			});
 		},
