@@ -80,6 +80,22 @@ def submit(ip=TEST_IPS[0], **fields):
 		frappe.set_user("Administrator")
 
 
+def render_get_in_touch() -> str:
+	"""/get-in-touch as a visitor's browser gets it."""
+	from frappe.website.serve import get_response_content
+	from frappe.website.utils import clear_cache
+	from werkzeug.test import EnvironBuilder
+
+	clear_cache()
+	frappe.set_user("Guest")
+	frappe.local.request = EnvironBuilder(path="/get-in-touch", method="GET").get_request()
+	try:
+		return get_response_content("get-in-touch")
+	finally:
+		frappe.local.request = None
+		frappe.set_user("Administrator")
+
+
 def test_web_form_creates_a_lead_as_guest_with_source_consent_and_activity(env):
 	address = email()
 	out = submit(
@@ -121,19 +137,8 @@ def test_web_form_creates_a_lead_as_guest_with_source_consent_and_activity(env):
 
 
 def test_web_form_page_shows_consent_wording_and_honeypot():
-	from frappe.website.serve import get_response_content
-	from frappe.website.utils import clear_cache
-	from werkzeug.test import EnvironBuilder
-
-	clear_cache()
 	set_settings(web_form_consent_text="Yes, ACME may call me back.")
-	frappe.set_user("Guest")
-	frappe.local.request = EnvironBuilder(path="/get-in-touch", method="GET").get_request()
-	try:
-		html = get_response_content("get-in-touch")
-	finally:
-		frappe.local.request = None
-		frappe.set_user("Administrator")
+	html = render_get_in_touch()
 	assert "Yes, ACME may call me back." in html
 	assert (
 		'name="consent"' in html and 'name="website_url"' in html and "lead_policy.api.submit_inquiry" in html
@@ -179,18 +184,7 @@ def test_web_form_refuses_an_enquiry_nobody_could_answer_and_names_the_field():
 
 
 def test_web_form_page_checks_the_address_before_sending():
-	from frappe.website.serve import get_response_content
-	from frappe.website.utils import clear_cache
-	from werkzeug.test import EnvironBuilder
-
-	clear_cache()
-	frappe.set_user("Guest")
-	frappe.local.request = EnvironBuilder(path="/get-in-touch", method="GET").get_request()
-	try:
-		html = get_response_content("get-in-touch")
-	finally:
-		frappe.local.request = None
-		frappe.set_user("Administrator")
+	html = render_get_in_touch()
 	assert "EMAIL_SHAPE.test(email)" in html
 	assert "Please correct your e-mail address: it should look like name@example.com." in html
 
