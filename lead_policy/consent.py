@@ -6,6 +6,10 @@
 * Opt-outs (``withdraw``): an e-mail opt-out covers every lead with the same address and sets
   ERPNext's ``unsubscribed``; ``record_opt_out`` is the one-click desk action.
 * Rows are append-only for everyone but the System Manager; reading follows the Lead's permissions.
+* An e-mail opt-out also puts the address on the suppression list (lead_policy.suppression). An
+  e-mail grant that arrives for an opted-out address from a source anyone can use (web form, API,
+  import) is stored as "Pending Confirmation" and the person gets a confirmation e-mail
+  (lead_policy.resubscription); it counts once they confirm.
 
 The rules themselves are in ``lead_policy.policy.consent``.
 """
@@ -14,9 +18,11 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
+from lead_policy import resubscription, suppression
 from lead_policy.deletion import carry_over_withdrawals
 from lead_policy.permissions import is_manager
 from lead_policy.policy import consent as policy
+from lead_policy.policy import suppression as suppression_policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
 
 LEDGER = "Lead Consent"
@@ -60,25 +66,23 @@ def record_consent(
 	(Web Form, API, Import, Call, Email, Letter, Manual, Unsubscribe Link), ``source_reference``
 	where (form route, API client, "file.csv row 12"), ``evidence`` what the person agreed to.
 	"""
-	doc = _new_row(
-		lead,
-		channel=channel,
-		purpose=purpose,
-		status=status,
-		lawful_basis=lawful_basis,
-		source=source,
-		evidence=evidence,
-		consent_on=consent_on,
-		source_reference=source_reference,
-		evidence_file=evidence_file,
-	)
-	doc.insert(ignore_permissions=True)
-	return doc.name
+	entry = {
+		"channel": channel,
+		"purpose": purpose,
+		"status": status,
+		"lawful_basis": lawful_basis,
+		"source": source,
+		"evidence": evidence,
+		"consent_on": consent_on,
+		"source_reference": source_reference,
+		"evidence_file": evidence_file,
+	}
+	return record_consents(lead, [entry], default_source=source)[0]
 
 
 def record_consents(lead: str, entries: list[dict], default_source: str = "API") -> list[str]:
 	"""Several rows for one lead (e.g. every box ticked on a form); the summary is refreshed once."""
-	names = []
+	names, held = [], []
 	for entry in entries or []:
 		entry = dict(entry)
 		entry.setdefault("source", default_source)
@@ -88,8 +92,12 @@ def record_consents(lead: str, entries: list[dict], default_source: str = "API")
 		names.append(doc.name)
 		if doc.status == policy.GRANTED and doc.channel == policy.EMAIL:
 			_resubscribe_if_latest(doc)
+		elif doc.status == policy.PENDING:
+			held.append(doc.name)
 	if names:
 		refresh_leads([lead])
+	if held:
+		resubscription.request(lead, held)
 	return names
 
 
@@ -126,11 +134,13 @@ def on_lead_insert(doc) -> None:
 	if isinstance(entries, dict):
 		entries = [entries]
 	carried = carry_over_withdrawals(doc)
+	if not any(e["channel"] == policy.EMAIL for e in carried):
+		carried += _suppressed_address_withdrawal(doc)
 	if carried:
 		# first, so consent given with this very enquiry (newer) still counts
-		record_consents(doc.name, carried)
 		if any(e["channel"] == policy.EMAIL for e in carried):
 			_unsubscribe_leads([doc.name])
+		record_consents(doc.name, carried)
 	if not entries and not carried:
 		return
 	if entries:
@@ -141,10 +151,35 @@ def on_lead_insert(doc) -> None:
 	doc.update(values)
 
 
+def _suppressed_address_withdrawal(doc) -> list[dict]:
+	"""A new lead whose address is on the suppression list (it opted out or was erased before, as
+	another lead or none) starts with that opt-out in its ledger."""
+	found = suppression.suppressed([doc.get("email_id")]) if doc.get("email_id") else {}
+	if not found:
+		return []
+	(row,) = found.values()
+	return [
+		{
+			"channel": policy.EMAIL,
+			"purpose": purpose,
+			"status": policy.WITHDRAWN,
+			"source": "Manual",
+			"consent_on": row.suppressed_on,
+			"source_reference": f"{suppression.DOCTYPE} {row.name[:12]}",
+			"evidence": _("The address is on the suppression list since {0} ({1}).").format(
+				frappe.utils.format_datetime(row.suppressed_on), _(row.reason)
+			),
+		}
+		for purpose in policy.PURPOSES
+	]
+
+
 def on_lead_update(doc) -> None:
 	"""Lead on_update: a rep ticking ERPNext's "Unsubscribed" records an e-mail opt-out in the ledger;
 	unticking it only refreshes the summary (e-mail opens again with a newer consent record)."""
 	before = doc.get_doc_before_save()
+	if before and doc.status == policy.DO_NOT_CONTACT and before.status != policy.DO_NOT_CONTACT:
+		suppression.cancel_queued([doc.email_id], _("Lead {0} is now Do Not Contact.").format(doc.name))
 	if not before or cint(before.get("unsubscribed")) == cint(doc.get("unsubscribed")):
 		return
 	if cint(doc.unsubscribed):
@@ -185,6 +220,8 @@ def validate_consent(doc) -> None:
 		if lead:
 			doc.lead_name = lead.lead_name
 			doc.email_id = lead.email_id
+		if doc.status == policy.GRANTED and doc.channel == policy.EMAIL and doc.email_id:
+			_check_resubscription(doc)
 	doc.consent_on = doc.consent_on or now_datetime()
 	problems = policy.record_problems(
 		doc.channel,
@@ -200,12 +237,49 @@ def validate_consent(doc) -> None:
 	throw_problems(doc, problems, _("Invalid Consent"))
 
 
+def _check_resubscription(doc) -> None:
+	"""An e-mail grant for an address that opted out: from a source anyone can use it waits for the
+	person's confirmation; recorded from the desk it needs evidence of how the person asked."""
+	opted_out_on = opted_out_since(doc.email_id)
+	if not opted_out_on:
+		return
+	if suppression_policy.needs_confirmation(doc.source, True):
+		doc.status = policy.PENDING
+		return
+	documented = bool(doc.evidence or doc.evidence_file)
+	throw_problems(doc, suppression_policy.lift_problems(opted_out_on, documented), _("Invalid Consent"))
+
+
+def opted_out_since(address: str | None):
+	"""When the address opted out of e-mail (suppression list, or a lead with it unsubscribed), or None."""
+	if not address:
+		return None
+	found = suppression.suppressed([address])
+	if found:
+		return next(iter(found.values())).suppressed_on
+	unsubscribed = [lead for lead in leads_with_address(address) if cint(lead["unsubscribed"])]
+	if not unsubscribed:
+		return None
+	withdrawn = frappe.get_all(
+		LEDGER,
+		filters={
+			"lead": ("in", [lead["name"] for lead in unsubscribed]),
+			"channel": policy.EMAIL,
+			"status": policy.WITHDRAWN,
+		},
+		fields=["max(consent_on) as on"],
+	)
+	return (withdrawn and withdrawn[0].on) or now_datetime()
+
+
 def after_consent_insert(doc) -> None:
 	if doc.flags.lead_policy_skip_refresh:
 		return
 	if doc.status == policy.GRANTED and doc.channel == policy.EMAIL:
 		_resubscribe_if_latest(doc)
 	refresh_leads([doc.lead])
+	if doc.status == policy.PENDING and doc.lead:
+		resubscription.request(doc.lead, [doc.name])
 
 
 def refuse_delete(doc) -> None:
@@ -362,6 +436,9 @@ def withdraw(
 				names.append(doc.name)
 	if policy.EMAIL in channels:
 		_unsubscribe_leads(leads)
+		addresses = frappe.get_all("Lead", filters={"name": ("in", leads)}, pluck="email_id")
+		suppression.suppress(addresses, suppression_policy.OPT_OUT, source, source_reference or leads[0])
+		suppression.cancel_queued(addresses, evidence or source)
 	refresh_leads(leads)
 	return names
 
@@ -380,11 +457,15 @@ def _resubscribe_if_latest(doc) -> None:
 		return
 	leads = leads_with_address(doc.email_id)
 	names = [lead["name"] for lead in leads]
-	if not names or not any(cint(lead["unsubscribed"]) for lead in leads):
+	if not names:
 		return
 	merged = [r for rows in ledger(names).values() for r in rows]
 	current = policy.effective(merged, policy.EMAIL, doc.purpose)
 	if not current or current.status != policy.GRANTED or current.order.split("|")[-1] != doc.name:
+		return
+	# only grants the person made (confirmed, or documented from the desk) get this far
+	suppression.lift([doc.email_id])
+	if not any(cint(lead["unsubscribed"]) for lead in leads):
 		return
 	Lead = frappe.qb.DocType("Lead")
 	frappe.qb.update(Lead).set(Lead.unsubscribed, 0).where(Lead.name.isin(names)).run()
@@ -399,7 +480,7 @@ def _resubscribe_if_latest(doc) -> None:
 def record_opt_out(lead: str, channel: str, how: str = "Manual", note: str | None = None) -> dict:
 	"""One click for the rep: the lead asked (by reply, phone, letter ...) not to be contacted on
 	``channel`` ("All" for every channel). Stops contact at once; e-mail covers the whole address."""
-	frappe.get_doc("Lead", lead).check_permission("read")
+	frappe.get_doc("Lead", lead).check_permission("write")
 	if not frappe.has_permission(LEDGER, "create"):
 		frappe.throw(_("You are not allowed to record consent."), frappe.PermissionError)
 	channels = list(policy.CHANNELS) if channel == "All" else [channel]
@@ -434,7 +515,7 @@ def add_consent(
 	consent_on: str | None = None,
 ) -> dict:
 	"""Desk and API: record that the lead granted consent."""
-	frappe.get_doc("Lead", lead).check_permission("read")
+	frappe.get_doc("Lead", lead).check_permission("write")
 	if not frappe.has_permission(LEDGER, "create"):
 		frappe.throw(_("You are not allowed to record consent."), frappe.PermissionError)
 	name = record_consent(

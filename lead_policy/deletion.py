@@ -74,6 +74,8 @@ def orphaned_withdrawals(email: str | None, phones: list[str]) -> list[dict]:
 	)
 	newest: dict[tuple[str, str], dict] = {}
 	for row in rows:
+		if row.status == consent_policy.PENDING:
+			continue  # a request nobody confirmed decides nothing
 		key = (row.channel, row.purpose)
 		# same order as the ledger's rule: later timestamp wins, a withdrawal wins a tie
 		rank = (get_datetime(row.consent_on), row.status == consent_policy.WITHDRAWN, str(row.creation))

@@ -13,12 +13,16 @@ it (desk e-mail, reply, Email Campaign, Newsletter, Notification, custom ``frapp
   campaign mail as a Communication before sending it; ``validate_communication`` marks that record
   "Rejected", so it does not count as contact.
 
-Which e-mails count as "to a lead": those sent to an address that belongs to a lead that is not
-converted, whose reference (or whose Communication's reference) is a Lead, an Email Campaign or a
-Newsletter, or that a person wrote without any reference (a Communication). Campaigns and
-newsletters are Marketing/Nurture, the rest Sales Contact. Mails about other documents
-(quotations, invoices) and system mails without a Communication (password reset, the privacy
-request's own confirmations) are outside the lead policy.
+Decided by recipient address, whatever the mail is about (a Lead, an Opportunity, a Prospect, a
+Contact, a Quotation, an Event, an Auto Email Report, a plain ``sendmail``): an address on the
+suppression list (lead_policy.suppression: every opt-out and erasure, even of leads that are gone)
+is never mailed; an address of a lead needs the lead's consent. A converted lead is a customer now:
+only its explicit opt-outs (withdrawal, unsubscribed, Do Not Contact) block it. Campaigns and
+newsletters are Marketing/Nurture, the rest Sales Contact. Outside the policy: mails that fulfil a
+contract (``CONTRACT_DOCTYPES``: invoices, orders, deliveries, payments), the privacy requests' and
+the consent confirmation's own mails, and system mails to users (password reset, notifications of
+an account). Mail queued before an opt-out is taken off the queue when the opt-out is recorded
+(lead_policy.suppression.cancel_queued).
 
 Every queued e-mail to a lead gets Frappe's per-recipient unsubscribe link, pointing to
 ``unsubscribe`` below; Frappe's own unsubscribe records (Email Unsubscribe) and newsletter
@@ -31,17 +35,39 @@ from email.parser import Parser
 import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, parse_addr, split_emails
-from frappe.utils.verified_command import verify_request
 
-from lead_policy import consent
+from lead_policy import consent, signed_links, suppression
 from lead_policy.policy import consent as policy
+from lead_policy.policy import suppression as suppression_policy
+from lead_policy.policy.problems import Problem
 from lead_policy.settings import area_enabled, get_settings
 
 UNSUBSCRIBE_METHOD = "/api/method/lead_policy.email_guard.unsubscribe"
 FRAPPE_UNSUBSCRIBE_METHOD = "/api/method/frappe.email.queue.unsubscribe"
 PLACEHOLDER = "<!--unsubscribe_url-->"
 MARKETING_DOCTYPES = ("Email Campaign", "Newsletter")
-IN_SCOPE = (None, "", "Lead", *MARKETING_DOCTYPES)
+# Mails that fulfil a contract or answer the person's own request: the lead policy does not apply
+CONTRACT_DOCTYPES = (
+	"Sales Invoice",
+	"POS Invoice",
+	"Sales Order",
+	"Delivery Note",
+	"Payment Entry",
+	"Payment Request",
+	"Dunning",
+	"Purchase Order",
+	"Purchase Invoice",
+	"Purchase Receipt",
+	"Request for Quotation",
+	"Supplier Quotation",
+)
+OWN_REQUEST_DOCTYPES = (
+	"Personal Data Deletion Request",
+	"Personal Data Download Request",
+	"Lead Consent",  # the re-subscription confirmation (lead_policy.consent_confirmation)
+	"User",
+)
+EXEMPT_DOCTYPES = CONTRACT_DOCTYPES + OWN_REQUEST_DOCTYPES
 
 
 def addresses_of(*values) -> list[str]:
@@ -62,27 +88,45 @@ def blocked_recipients(addresses: list[str], purpose: str) -> dict[str, tuple[li
 	"""
 	if not addresses or not area_enabled("consent"):
 		return {}
+	out = {}
+	for address, row in suppression.suppressed(addresses).items():
+		out[address] = (
+			[],
+			policy.Decision(
+				False,
+				Problem(
+					"suppressed",
+					suppression_policy.SUPPRESSED_MESSAGE,
+					{"on": frappe.utils.format_datetime(row.suppressed_on)},
+				),
+			),
+		)
 	leads = frappe.get_all(
 		"Lead",
 		filters={
-			"email_id": ("in", addresses),
-			"status": ("!=", policy.CONVERTED),
+			"email_id": ("in", [a for a in addresses if a not in out]),
 			"anonymised_on": ("is", "not set"),
 		},
 		fields=["name", "lead_name", "email_id", "unsubscribed", "status"],
 	)
 	if not leads:
-		return {}
+		return out
 	by_address: dict[str, list[dict]] = {}
 	for lead in leads:
 		by_address.setdefault(lead.email_id.strip().lower(), []).append(lead)
 	states = {s.lead: s for s in consent.contact_states(leads)}
 	allow_li = bool(cint(get_settings().allow_legitimate_interest))
-	out = {}
 	for address, rows in by_address.items():
-		decision = policy.can_contact_address(
-			[states[r.name] for r in rows], policy.EMAIL, purpose, allow_legitimate_interest=allow_li
-		)
+		open_rows = [r for r in rows if r.status != policy.CONVERTED]
+		if open_rows:
+			decision = policy.can_contact_address(
+				[states[r.name] for r in open_rows], policy.EMAIL, purpose, allow_legitimate_interest=allow_li
+			)
+		else:
+			decision = policy.Decision(True)
+		if decision.allowed:
+			# a customer now: without consent records it may be mailed, but never after an opt-out
+			decision = policy.opt_out_of_address([states[r.name] for r in rows], policy.EMAIL)
 		if not decision.allowed:
 			out[address] = (rows, decision)
 	return out
@@ -91,13 +135,14 @@ def blocked_recipients(addresses: list[str], purpose: str) -> dict[str, tuple[li
 def refusal_message(blocked: dict, purpose: str) -> str:
 	lines = []
 	for address, (rows, decision) in blocked.items():
+		problem = decision.problem.render(_) if decision.problem else ""
+		if not rows:
+			lines.append(_("{0} may not be e-mailed: {1}").format(escape_html(address), problem))
+			continue
 		names = ", ".join(f"{escape_html(r.lead_name or r.name)} ({r.name})" for r in rows)
 		lines.append(
 			_("Lead {0} at {1} may not be e-mailed for {2}: {3}").format(
-				names,
-				escape_html(address),
-				_(purpose),
-				decision.problem.render(_) if decision.problem else "",
+				names, escape_html(address), _(purpose), problem
 			)
 		)
 	lines.append(
@@ -134,10 +179,14 @@ def before_email_queue_insert(doc, method=None) -> None:
 	if not doc.message or not area_enabled("consent"):
 		return
 	context, context_name, purpose, written = _queue_context(doc)
-	if context not in IN_SCOPE or (not context and not doc.communication):
-		return  # about another document, or a system mail
+	if context in EXEMPT_DOCTYPES:
+		return  # fulfils a contract, or answers the person's own request
 	recipients = [r.recipient for r in doc.recipients]
-	blocked = blocked_recipients(addresses_of(recipients), purpose)
+	addresses = addresses_of(recipients)
+	if not context and not doc.communication:
+		# a system mail: to the site's users it is about their account; anyone else is checked
+		addresses = _not_users(addresses)
+	blocked = blocked_recipients(addresses, purpose)
 	if blocked and written:
 		# someone is writing to the lead: tell them, and send nothing
 		frappe.throw(
@@ -163,6 +212,16 @@ def before_email_queue_insert(doc, method=None) -> None:
 	lead_addresses = _lead_addresses([r.recipient for r in doc.recipients])
 	if lead_addresses:
 		ensure_opt_out_link(doc, lead_addresses)
+
+
+def _not_users(addresses: list[str]) -> list[str]:
+	if not addresses:
+		return []
+	users = {
+		u.lower()
+		for u in frappe.get_all("User", filters={"name": ("in", addresses), "enabled": 1}, pluck="name")
+	}
+	return [a for a in addresses if a not in users]
 
 
 def _queue_context(doc) -> tuple[str | None, str | None, str, bool]:
@@ -269,7 +328,7 @@ def add_opt_out_footer(message: str) -> str:
 def flag_logged_email(doc) -> None:
 	"""An e-mail recorded as sent (not through the app's queue) to a lead without consent is kept
 	and flagged on the lead. A mail actually sent from here was refused before, so this is a log."""
-	if doc.delivery_status == "Rejected" or doc.reference_doctype not in (None, "", "Lead"):
+	if doc.delivery_status == "Rejected" or doc.reference_doctype in EXEMPT_DOCTYPES:
 		return
 	blocked = blocked_recipients(addresses_of(doc.recipients, doc.cc, doc.bcc), policy.SALES)
 	for _address, (rows, decision) in blocked.items():
@@ -292,15 +351,23 @@ def flag_logged_email(doc) -> None:
 # ---------- opting out ----------
 
 
-@frappe.whitelist(allow_guest=True, methods=["GET"])
-def unsubscribe(email: str, doctype: str | None = None, name: str | None = None) -> None:
-	"""The one-click link in every e-mail to a lead (signed by Frappe, per recipient)."""
-	if not verify_request():
-		return  # Frappe shows "Invalid Link"
+@frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
+def unsubscribe(email: str, doctype: str | None = None, name: str | None = None, **kwargs) -> None:
+	"""The opt-out link in every e-mail to a lead (signed by Frappe, per recipient).
+
+	Opening it (GET, as mail scanners do) shows a button; the button, or a mail client's RFC 8058
+	one-click POST, opts the address out. Pressing it again changes nothing."""
+	if not signed_links.verify():
+		return signed_links.invalid_link_page()
+	if not signed_links.is_post():
+		return signed_links.button_page(
+			_("Unsubscribe"),
+			_("Press the button and {0} will not receive any more e-mails from us.").format(email),
+			_("Unsubscribe"),
+		)
 	opt_out_address(
 		email, policy.SALES if doctype not in MARKETING_DOCTYPES else policy.MARKETING, (doctype, name)
 	)
-	frappe.local.flags.commit = True  # a GET request is not committed otherwise
 	frappe.respond_as_web_page(
 		_("Unsubscribed"),
 		_("{0} will not receive any more e-mails from us.").format(escape_html(email)),
@@ -311,11 +378,15 @@ def unsubscribe(email: str, doctype: str | None = None, name: str | None = None)
 def opt_out_address(
 	email: str, purpose: str = policy.SALES, reference=None, source: str = "Unsubscribe Link"
 ) -> list[str]:
-	"""Withdraw e-mail consent for every lead with this address; returns the leads."""
+	"""Withdraw e-mail consent for every lead with this address and put the address on the
+	suppression list (also when no lead has it: the opt-out must hold for a lead made later);
+	returns the leads."""
+	ref = f"{reference[0]} {reference[1]}" if reference and reference[0] and reference[1] else None
 	leads = [lead["name"] for lead in consent.leads_with_address(email)]
 	if not leads:
+		suppression.suppress([email], suppression_policy.OPT_OUT, source, ref)
+		suppression.cancel_queued([email], source)
 		return []
-	ref = f"{reference[0]} {reference[1]}" if reference and reference[0] and reference[1] else None
 	consent.withdraw(
 		leads,
 		[policy.EMAIL],

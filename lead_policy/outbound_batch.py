@@ -23,7 +23,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
 
-from lead_policy import intake
+from lead_policy import intake, suppression
 from lead_policy.permissions import require_manager
 from lead_policy.policy import dedupe, vetting
 from lead_policy.policy import validation as checks
@@ -404,6 +404,8 @@ def _suppressed(prepared: list[dict], context: _Context) -> dict[str, list[Probl
 		if emails
 		else set()
 	)
+	# opt-outs and erasures that outlive their leads (lead_policy.suppression), one query
+	on_list = suppression.suppressed(emails)
 	lead = frappe.qb.DocType("Lead")
 	conditions = []
 	if emails:
@@ -451,6 +453,17 @@ def _suppressed(prepared: list[dict], context: _Context) -> dict[str, list[Probl
 		found = []
 		if p["_email_key"] and p["_email_key"] in opted_out_emails:
 			found.append(Problem("email_id", vetting.SUPPRESSED_EMAIL, {"email": p["_email_key"]}))
+		if p["_email_key"] in on_list:
+			found.append(
+				Problem(
+					"email_id",
+					vetting.SUPPRESSED_LIST,
+					{
+						"email": p["_email_key"],
+						"on": frappe.utils.format_datetime(on_list[p["_email_key"]].suppressed_on),
+					},
+				)
+			)
 		found += by_email.get(p["_email_key"], [])
 		for number in p["_phones"]:
 			found += by_phone.get(number, [])
@@ -466,7 +479,7 @@ def _withdrawn_channels(leads: list[str]) -> dict[str, set[str]]:
 		return {}
 	rows = frappe.get_all(
 		"Lead Consent",
-		filters={"lead": ("in", leads)},
+		filters={"lead": ("in", leads), "status": ("in", ("Granted", "Withdrawn"))},
 		fields=["lead", "channel", "status", "consent_on", "creation"],
 	)
 	# the newest record per channel decides; at the same time a withdrawal wins (the ledger's rule)

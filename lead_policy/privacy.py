@@ -21,7 +21,9 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from lead_policy import suppression
 from lead_policy.consent import _is_system_manager
+from lead_policy.policy import suppression as suppression_policy
 
 ANON_NAME = "Anonymised Lead"
 REDACTED = "[REDACTED]"
@@ -278,6 +280,9 @@ def erase_by_email(email: str, reason: str, extra_tokens=()) -> list[str]:
 	leads = frappe.get_all(
 		"Lead", filters={"email_id": email, "anonymised_on": ("is", "not set")}, pluck="name"
 	)
+	# the person asked to be forgotten: never mail the address again unless they come back and confirm
+	suppression.suppress([email], suppression_policy.ERASURE, "Erasure", reason)
+	suppression.cancel_queued([email], reason)
 	return [lead for lead in leads if anonymise_lead(lead, reason, (email, *extra_tokens))]
 
 
@@ -366,7 +371,11 @@ def erase_lead(lead: str, reason: str) -> None:
 		frappe.throw(
 			_("Give the reason for the erasure (it is kept on the lead)."), title=_("Reason Missing")
 		)
+	address = frappe.db.get_value("Lead", lead, "email_id")
 	if not anonymise_lead(lead, reason):
 		frappe.throw(
 			_("Lead {0} does not exist or is already anonymised.").format(lead), title=_("Nothing to Erase")
 		)
+	if address:
+		suppression.suppress([address], suppression_policy.ERASURE, "Erasure", reason[:140])
+		suppression.cancel_queued([address], reason)

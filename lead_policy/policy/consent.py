@@ -37,7 +37,9 @@ PURPOSES = (SALES, MARKETING)
 
 GRANTED = "Granted"
 WITHDRAWN = "Withdrawn"
-STATUSES = (GRANTED, WITHDRAWN)
+# a grant waiting for the person to confirm it (lead_policy.policy.suppression): decides nothing
+PENDING = "Pending Confirmation"
+STATUSES = (GRANTED, WITHDRAWN, PENDING)
 
 CONSENT = "Consent"
 LEGITIMATE_INTEREST = "Legitimate Interest"
@@ -45,7 +47,18 @@ CONTRACT = "Contract"
 LEGAL_OBLIGATION = "Legal Obligation"
 LAWFUL_BASES = (CONSENT, LEGITIMATE_INTEREST, CONTRACT, LEGAL_OBLIGATION)
 
-SOURCES = ("Web Form", "API", "Import", "Call", "Email", "Letter", "Manual", "Unsubscribe Link", "Newsletter")
+SOURCES = (
+	"Web Form",
+	"API",
+	"Import",
+	"Call",
+	"Email",
+	"Letter",
+	"Manual",
+	"Unsubscribe Link",
+	"Newsletter",
+	"Confirmation Link",
+)
 
 DO_NOT_CONTACT = "Do Not Contact"
 CONVERTED = "Converted"
@@ -104,7 +117,9 @@ def effective(records, channel: str, purpose: str) -> ConsentRecord | None:
 	"""The record that decides (channel, purpose): the newest grant for this purpose or withdrawal on
 	this channel for any purpose."""
 	return latest(
-		r for r in records if r.channel == channel and (r.purpose == purpose or r.status == WITHDRAWN)
+		r
+		for r in records
+		if r.channel == channel and ((r.purpose == purpose and r.status == GRANTED) or r.status == WITHDRAWN)
 	)
 
 
@@ -199,6 +214,29 @@ def can_contact_address(
 	)
 
 
+def opt_out_of_address(leads: list[LeadContactState], channel: str) -> Decision:
+	"""Explicit opt-outs only (for contacts that need no consent record, e.g. customers): a
+	withdrawal as the latest record on the channel, e-mail unsubscribed, or Do Not Contact."""
+	params = {"channel": channel}
+	if any(lead.status == DO_NOT_CONTACT for lead in leads):
+		return Decision(False, Problem("status", _("the lead's status is Do Not Contact."), params))
+	if channel == EMAIL and any(lead.unsubscribed for lead in leads):
+		return Decision(False, Problem("unsubscribed", _("the lead has unsubscribed from e-mails."), params))
+	records = [r for lead in leads for r in lead.records if r.channel == channel]
+	last = latest(r for r in records if r.status in (GRANTED, WITHDRAWN))
+	if last and last.status == WITHDRAWN:
+		return Decision(
+			False,
+			Problem(
+				"consent",
+				_("consent for {channel} was withdrawn on {on}."),
+				{**params, "on": last.consent_on},
+			),
+			last,
+		)
+	return Decision(True)
+
+
 def summary(records, unsubscribed: bool = False) -> str:
 	"""Short per-channel state for the Lead form and lists, e.g.
 	``Email: Granted (Sales Contact, Marketing/Nurture); Phone: Withdrawn``."""
@@ -214,8 +252,10 @@ def summary(records, unsubscribed: bool = False) -> str:
 		granted = [p for p, r in states.items() if r and r.status == GRANTED]
 		if granted:
 			parts.append(f"{channel}: Granted ({', '.join(granted)})")
-		else:
+		elif any(r.status == WITHDRAWN for r in on_channel):
 			parts.append(f"{channel}: Withdrawn")
+		else:
+			parts.append(f"{channel}: {PENDING}")
 	return "; ".join(parts)
 
 

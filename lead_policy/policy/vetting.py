@@ -28,6 +28,7 @@ SUPPRESSED_EMAIL = _("{email} unsubscribed (Email Unsubscribe).")
 SUPPRESSED_UNSUBSCRIBED = _("Unsubscribed from e-mail as lead {lead}.")
 SUPPRESSED_WITHDRAWN = _("Withdrew consent for {channel} as lead {lead}.")
 SUPPRESSED_DNC = _("Lead {lead} is Do Not Contact.")
+SUPPRESSED_LIST = _("{email} is on the suppression list (opted out or erased on {on}).")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from frappe.website.doctype.personal_data_download_request.personal_data_downloa
 )
 
 from lead_policy.consent import ConsentRequiredError, record_consent, record_opt_out
-from lead_policy.email_guard import UNSUBSCRIBE_METHOD, unsubscribe
+from lead_policy.email_guard import UNSUBSCRIBE_METHOD
 
-from .helpers import make_lead, set_settings
+from .helpers import make_lead, open_signed_link, set_settings
 from .test_foundation import _user_with_roles
 
 
@@ -58,24 +58,21 @@ def opt_out_url(queue_name, address):
 	return urls
 
 
-def follow(url):
-	"""GET the signed link the way a browser does (Frappe verifies the signature on the request)."""
-	from werkzeug.test import EnvironBuilder
+def confirmation_url(queue_name):
+	"""The link in a queued re-subscription confirmation e-mail."""
+	queue = frappe.get_doc("Email Queue", queue_name)
+	message = email.message_from_string(queue.message, policy=email_policy.default)
+	for part in message.walk():
+		if part.get_content_type() == "text/html":
+			(url,) = re.findall(r"https?://[^\s\"<>]+confirm[^\s\"<>]+", part.get_content())
+			return url.replace("&amp;", "&")
+	raise AssertionError("no confirmation link")
 
-	parts = urlsplit(url)
-	frappe.local.request = EnvironBuilder(
-		path=parts.path, query_string=parts.query, method="GET"
-	).get_request()
-	frappe.local.flags.signed_query_string = None
-	frappe.local.response = frappe._dict()
-	params = dict(p.split("=", 1) for p in parts.query.split("&"))
-	try:
-		from urllib.parse import unquote
 
-		unsubscribe(unquote(params["email"]), params.get("doctype"), unquote(params.get("name", "")))
-	finally:
-		del frappe.local.request
-	return frappe.local.message_title
+def follow(url, method="GET"):
+	"""Open the signed link as a browser (GET) or press its button / a mail client's one-click
+	unsubscribe (POST); returns the title of the page shown."""
+	return open_signed_link(url, method)
 
 
 def test_email_to_lead_without_consent_is_refused(outbox):
@@ -118,7 +115,13 @@ def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
 	assert follow(tampered) == "Invalid Link"
 	assert not frappe.db.get_value("Lead", lead.name, "unsubscribed")
 
-	assert follow(url) == "Unsubscribed"
+	# a mail scanner or link preview opens the link: nothing changes
+	assert follow(url) == "Unsubscribe"
+	assert not frappe.db.get_value("Lead", lead.name, "unsubscribed")
+	assert follow(tampered, "POST") == "Invalid Link"
+	assert not frappe.db.get_value("Lead", lead.name, "unsubscribed")
+
+	assert follow(url, "POST") == "Unsubscribed"
 	for name in (lead.name, twin.name):
 		doc = frappe.get_doc("Lead", name)
 		assert doc.unsubscribed == 1
@@ -128,13 +131,27 @@ def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
 		)
 		assert {(w.channel, w.source) for w in withdrawn} == {("Email", "Unsubscribe Link")}
 
-	with pytest.raises(ConsentRequiredError, match="unsubscribed"):
+	with pytest.raises(ConsentRequiredError, match="opted out"):
 		send(lead, "Second try")
 	with pytest.raises(ConsentRequiredError):
 		send(twin, "Through the duplicate")
 
-	# a newer consent (e.g. the person signs up again) opens e-mail again
+	# signing up again on the web form (anyone could) only asks the person to confirm ...
 	record_consent(lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Signed up again")
+	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 1
+	(pending,) = frappe.get_all(
+		"Lead Consent", filters={"lead": lead.name, "status": "Pending Confirmation"}, pluck="name"
+	)
+	with pytest.raises(ConsentRequiredError):
+		send(lead, "Too early")
+	# ... and the person's click on the confirmation link opens e-mail again
+	(confirmation,) = frappe.get_all(
+		"Email Queue", filters={"reference_doctype": "Lead Consent", "reference_name": pending}, pluck="name"
+	)
+	link = confirmation_url(confirmation)
+	assert follow(link) == "Confirm E-mails"
+	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 1
+	assert follow(link, "POST") == "Thank You"
 	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 0
 	assert queued_for(send(lead, "Welcome back")["name"])
 
@@ -532,7 +549,8 @@ def test_ticking_unsubscribed_on_the_lead_is_an_opt_out_in_the_ledger(outbox):
 	lead.unsubscribed = 0
 	lead.save()
 	assert lead.consent_status == "Email: Withdrawn"
-	with pytest.raises(ConsentRequiredError, match="withdrawn"):
+	# unticking is no consent: the opt-out stays (ledger and suppression list)
+	with pytest.raises(ConsentRequiredError, match="opted out"):
 		send(lead)
 
 

@@ -78,7 +78,7 @@ def test_opt_out_outlives_the_lead_and_blocks_mail_to_a_new_lead_with_the_addres
 	again = make_lead(first_name="Ines", email_id=lead.email_id)
 	again.reload()
 	assert again.unsubscribed == 1
-	assert "Email: Withdrawn" in again.consent_status
+	assert again.consent_status == "Email: Unsubscribed"
 	carried = frappe.get_all(
 		"Lead Consent", filters={"lead": again.name}, fields=["status", "channel", "evidence", "consent_on"]
 	)
