@@ -220,7 +220,7 @@ def validate_consent(doc) -> None:
 		if lead:
 			doc.lead_name = lead.lead_name
 			doc.email_id = lead.email_id
-		if doc.status == policy.GRANTED and doc.channel == policy.EMAIL and doc.email_id:
+		if doc.status == policy.GRANTED:
 			_check_resubscription(doc)
 	doc.consent_on = doc.consent_on or now_datetime()
 	problems = policy.record_problems(
@@ -238,9 +238,13 @@ def validate_consent(doc) -> None:
 
 
 def _check_resubscription(doc) -> None:
-	"""An e-mail grant for an address that opted out: from a source anyone can use it waits for the
-	person's confirmation; recorded from the desk it needs evidence of how the person asked."""
-	opted_out_on = opted_out_since(doc.email_id)
+	"""A grant for a channel the person opted out of (e-mail: the address): from a source anyone can
+	use it waits for the person's confirmation; recorded from the desk it needs evidence of how the
+	person asked."""
+	if doc.channel == policy.EMAIL:
+		opted_out_on = opted_out_since(doc.email_id)
+	else:
+		opted_out_on = _withdrawn_since(doc.lead, doc.channel) if doc.lead else None
 	if not opted_out_on:
 		return
 	if suppression_policy.needs_confirmation(doc.source, True):
@@ -248,6 +252,13 @@ def _check_resubscription(doc) -> None:
 		return
 	documented = bool(doc.evidence or doc.evidence_file)
 	throw_problems(doc, suppression_policy.lift_problems(opted_out_on, documented), _("Invalid Consent"))
+
+
+def _withdrawn_since(lead: str, channel: str):
+	"""When the lead withdrew ``channel``, if a withdrawal is its latest record there."""
+	records = [r for r in ledger([lead]).get(lead, []) if r.channel == channel]
+	last = policy.latest(r for r in records if r.status in (policy.GRANTED, policy.WITHDRAWN))
+	return last.consent_on if last and last.status == policy.WITHDRAWN else None
 
 
 def opted_out_since(address: str | None):

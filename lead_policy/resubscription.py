@@ -25,8 +25,22 @@ def confirmation_url(requests: list[str], sent_on: datetime) -> str:
 
 
 def request(lead: str, requests: list[str]) -> None:
-	"""Send the confirmation e-mail for the pending ledger rows ``requests`` of ``lead``."""
-	rows = frappe.get_all(LEDGER, filters={"name": ("in", requests)}, fields=["name", "email_id", "purpose"])
+	"""Send the confirmation e-mail for the pending ledger rows ``requests`` of ``lead``; for other
+	channels (a phone number anyone can type in) tell the owner to get the person's answer first."""
+	rows = frappe.get_all(
+		LEDGER, filters={"name": ("in", requests)}, fields=["name", "email_id", "purpose", "channel"]
+	)
+	others = sorted({r.channel for r in rows if r.channel != "Email"})
+	if others:
+		tell_owner(
+			lead,
+			_(
+				"Consent for {0} was given through a form, API or import after the person had withdrawn it."
+				" It counts only once the person confirms: ask them in writing, then record their answer with"
+				" evidence (Lead Policy > Record Consent). Until then do not contact them on {0}."
+			).format(", ".join(_(c) for c in others)),
+		)
+	rows = [r for r in rows if r.channel == "Email"]
 	address = next((r.email_id for r in rows if r.email_id), None)
 	if not address:
 		return

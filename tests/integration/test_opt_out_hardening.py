@@ -270,3 +270,20 @@ def test_outbound_batch_rejects_suppressed_addresses():
 	doc.reload()
 	(row,) = doc.rows
 	assert row.status == "Rejected" and "suppression list" in row.reason
+
+
+def test_a_form_cannot_reopen_calls_the_person_stopped(outbox):
+	lead = make_lead(first_name="Pia", mobile_no="+4915112345678")
+	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes")
+	from lead_policy.consent import can_contact_lead, record_opt_out
+
+	record_opt_out(lead.name, "Phone", how="Call")
+	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked")
+	assert not can_contact_lead(lead.name, "Phone")
+	assert pending_rows(lead.name)
+	assert frappe.db.exists(
+		"Comment", {"reference_name": lead.name, "content": ("like", "%ask them in writing%")}
+	)
+	# the person's answer, recorded with evidence, opens calls again
+	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Letter", "Letter of 2 Dec")
+	assert can_contact_lead(lead.name, "Phone")
