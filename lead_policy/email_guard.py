@@ -376,14 +376,22 @@ def unsubscribe(email: str, doctype: str | None = None, name: str | None = None,
 
 
 def opt_out_address(
-	email: str, purpose: str = policy.SALES, reference=None, source: str = "Unsubscribe Link"
+	email: str,
+	purpose: str = policy.SALES,
+	reference=None,
+	source: str = "Unsubscribe Link",
+	without_lead: bool = True,
 ) -> list[str]:
 	"""Withdraw e-mail consent for every lead with this address and put the address on the
-	suppression list (also when no lead has it: the opt-out must hold for a lead made later);
-	returns the leads."""
+	suppression list; returns the leads. ``without_lead``: the address goes on the list even when no
+	lead has it (the app's link promised "no more e-mails from us", and a lead made later must honour
+	that). Frappe's own per-document and newsletter unsubscribes of other addresses stay Frappe's
+	(its Email Unsubscribe and group member rows already stop those mails, and no more than them)."""
 	ref = f"{reference[0]} {reference[1]}" if reference and reference[0] and reference[1] else None
 	leads = [lead["name"] for lead in consent.leads_with_address(email)]
 	if not leads:
+		if not without_lead:
+			return []
 		suppression.suppress([email], suppression_policy.OPT_OUT, source, ref)
 		suppression.cancel_queued([email], source)
 		return []
@@ -404,7 +412,10 @@ def on_email_unsubscribe(doc, method=None) -> None:
 	the whole campaign "Unsubscribed"); if Frappe's do, the ledger still records the address only.
 	"""
 	opt_out_address(
-		doc.email, purpose_for(doc.reference_doctype), (doc.reference_doctype, doc.reference_name)
+		doc.email,
+		purpose_for(doc.reference_doctype),
+		(doc.reference_doctype, doc.reference_name),
+		without_lead=bool(cint(doc.global_unsubscribe)),
 	)
 
 
@@ -415,4 +426,6 @@ def on_email_group_member_update(doc, method=None) -> None:
 	before = doc.get_doc_before_save()
 	if before and cint(before.unsubscribed):
 		return
-	opt_out_address(doc.email, policy.MARKETING, ("Email Group", doc.email_group), source="Newsletter")
+	opt_out_address(
+		doc.email, policy.MARKETING, ("Email Group", doc.email_group), source="Newsletter", without_lead=False
+	)
