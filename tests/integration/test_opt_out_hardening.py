@@ -287,3 +287,19 @@ def test_a_form_cannot_reopen_calls_the_person_stopped(outbox):
 	# the person's answer, recorded with evidence, opens calls again
 	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Letter", "Letter of 2 Dec")
 	assert can_contact_lead(lead.name, "Phone")
+
+
+def test_opt_outs_made_before_the_list_existed_are_put_on_it():
+	from lead_policy.patches import suppress_earlier_opt_outs
+
+	before = make_lead(first_name="Old")
+	frappe.db.set_value("Lead", before.name, "unsubscribed", 1)  # an opt-out from an older version
+	came_back = make_lead(first_name="Back")
+	frappe.db.delete("Email Suppression")
+	suppress_earlier_opt_outs.execute()
+	assert suppression.suppressed([before.email_id])
+	assert not suppression.suppressed([came_back.email_id])
+	suppress_earlier_opt_outs.execute()  # again: nothing changes
+	assert (
+		frappe.db.count("Email Suppression", {"name": suppression.policy.address_key(before.email_id)}) == 1
+	)
