@@ -23,7 +23,7 @@ HANDOVER_REASONS = (
 
 
 def create_handover(doc, from_user, to_user, reason, details=None, note=None) -> str:
-	"""Record a handover of ``doc`` (a Lead) and share the lead's history with the old owner."""
+	"""Record a handover of ``doc`` (a Lead); the access the assignment gave moves to the new owner."""
 	handover = frappe.get_doc(
 		{
 			"doctype": "Lead Handover",
@@ -40,11 +40,47 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 		}
 	)
 	handover.insert(ignore_permissions=True)
-	if from_user and frappe.db.exists("User", from_user):
-		frappe.share.add_docshare(
-			"Lead", doc.name, from_user, read=1, flags={"ignore_share_permission": True}, notify=0
-		)
+	move_access(doc.name, from_user, to_user)
 	return handover.name
+
+
+def move_access(lead: str, from_user: str | None, to_user: str | None) -> None:
+	"""The access an assignment gave goes with the lead to its new owner.
+
+	Frappe's assignment shares the lead read-only with an assignee who could not open it otherwise
+	(and handovers used to share it with the old owner for good): the old owner's read-only share
+	is removed, so they keep only what their roles and user permissions give them. A share with
+	more rights (write, share) was given by someone on purpose and stays. The new owner gets the
+	same read-only share if they cannot open the lead, as Frappe's assignment does, since moving the
+	ToDo to them (move_todos) shares nothing. The handover record itself stays readable to both
+	(see has_permission): it documents their work and holds only what was true at the handover.
+	"""
+	if from_user:
+		for name in frappe.get_all(
+			"DocShare",
+			filters={
+				"share_doctype": "Lead",
+				"share_name": lead,
+				"user": from_user,
+				"read": 1,
+				"write": 0,
+				"share": 0,
+				"submit": 0,
+				"everyone": 0,
+			},
+			pluck="name",
+		):
+			frappe.delete_doc(
+				"DocShare", name, ignore_permissions=True, flags={"ignore_share_permission": True}
+			)
+	if (
+		to_user
+		and frappe.db.exists("User", to_user)
+		and not frappe.has_permission("Lead", "read", doc=lead, user=to_user)
+	):
+		frappe.share.add_docshare(
+			"Lead", lead, to_user, read=1, flags={"ignore_share_permission": True}, notify=0
+		)
 
 
 def is_blank(text: str | None) -> bool:
@@ -245,16 +281,23 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 
 
 def permission_query(user: str | None = None) -> str | None:
-	"""Reps see handovers to or from them; managers see all."""
+	"""Reps see handovers to or from them, except those of a deleted lead; managers see all."""
 	user = user or frappe.session.user
 	if is_manager(user):
 		return None
 	u = frappe.db.escape(user)
-	return f"(`tabLead Handover`.to_user = {u} or `tabLead Handover`.from_user = {u})"
+	return (
+		f"(`tabLead Handover`.to_user = {u} or `tabLead Handover`.from_user = {u})"
+		" and ifnull(`tabLead Handover`.deleted_lead, '') = ''"
+	)
 
 
 def has_permission(doc, ptype=None, user=None) -> bool:
+	"""A handover is the record of the two reps' work, so both keep it, also once the lead has moved
+	on (it gives no access to the lead). A deleted lead's handovers are for managers only."""
 	user = user or frappe.session.user
 	if is_manager(user):
 		return True
+	if doc.get("deleted_lead"):
+		return False
 	return user in (doc.to_user, doc.from_user)

@@ -64,9 +64,15 @@ doc_events = {
 permission_query_conditions = {
 	"Lead Handover": "lead_policy.handover.permission_query",
 	"Lead Consent": "lead_policy.consent.permission_query",
+	# the app's records about a lead are as visible as the lead itself (lead_policy.permissions)
+	"Lead Activity": "lead_policy.permissions.lead_rows_query",
+	"Lead Score Log": "lead_policy.permissions.lead_rows_query",
+	"Lead Assignment Log": "lead_policy.permissions.lead_rows_query",
 }
 has_permission = {
-	"Lead Activity": "lead_policy.activity.has_permission",
+	"Lead Activity": "lead_policy.permissions.has_lead_row_permission",
+	"Lead Score Log": "lead_policy.permissions.has_lead_row_permission",
+	"Lead Assignment Log": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Handover": "lead_policy.handover.has_permission",
 	"Lead Consent": "lead_policy.consent.has_permission",
 }

@@ -8,6 +8,8 @@ import frappe
 from frappe import _
 
 MANAGER_ROLES = ("Sales Manager", "System Manager")
+# permission types that only show a record; everything else changes it (or the lead's score)
+SHOWING = (None, "read", "print", "email", "export", "report", "select")
 
 
 def is_manager(user: str | None = None) -> bool:
@@ -18,6 +20,41 @@ def is_manager(user: str | None = None) -> bool:
 def require_manager() -> None:
 	if not is_manager():
 		frappe.throw(_("Only a Sales Manager can do this."), frappe.PermissionError)
+
+
+def readable_leads_query(user: str) -> str | None:
+	"""SQL selecting the names of the leads ``user`` may read, as Frappe's Lead list decides it
+	(role permissions, user permissions, shares, other apps' conditions); None if they may read none."""
+	try:
+		return frappe.get_list("Lead", fields=["name"], user=user, limit_page_length=0, order_by="", run=0)
+	except frappe.PermissionError:
+		return None
+
+
+def lead_rows_query(user: str | None = None, doctype: str | None = None) -> str | None:
+	"""``permission_query_conditions`` of a record that belongs to a lead (its ``lead`` field): a rep
+	lists the rows of the leads they may read, managers list all."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return None
+	readable = readable_leads_query(user)
+	if not readable:
+		return "1=0"
+	return f"`tab{doctype}`.`lead` in ({readable})"
+
+
+def has_lead_row_permission(doc, ptype=None, user=None) -> bool | None:
+	"""``has_permission`` of a record that belongs to a lead: shown to whoever may read the lead,
+	changed (or created, which rescores it) only by whoever may write the lead. Managers: all."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return True
+	if not doc.get("lead"):
+		# a new record without its lead yet: the role permissions decide; a saved one is the lead's
+		return None if doc.is_new() else False
+	if not frappe.db.exists("Lead", doc.lead):
+		return False
+	return frappe.has_permission("Lead", "read" if ptype in SHOWING else "write", doc=doc.lead, user=user)
 
 
 def users_with_role(role: str) -> list[str]:

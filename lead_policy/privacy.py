@@ -83,7 +83,7 @@ def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 
 	values = {k: v for k, v in LEAD_FIELDS.items() if frappe.db.has_column("Lead", k)}
 	values.update({"anonymised_on": now})
-	frappe.db.set_value("Lead", lead, values, update_modified=False)
+	frappe.db.set_value("Lead", lead, values, update_modified=True)
 	frappe.db.sql("update `tabCRM Note` set note=%s where parenttype='Lead' and parent=%s", (REDACTED, lead))
 	if frappe.db.table_exists("Prospect Lead"):
 		frappe.db.sql(

@@ -41,6 +41,7 @@ def to_policy_settings(doc) -> PolicySettings:
 		engagement_half_life_days=flt(doc.engagement_half_life_days),
 		fuzzy_match_threshold=flt(doc.fuzzy_match_threshold),
 		web_form_rate_limit=cint(doc.web_form_rate_limit),
+		retention_days=cint(doc.retention_days),
 		bands=BandThresholds(warm_min=cint(doc.warm_min_score), hot_min=cint(doc.hot_min_score)),
 	)
 

@@ -1,6 +1,6 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, consent, deletion, intake, scoring, workload
+from lead_policy import assignment, consent, deletion, field_guard, intake, scoring, workload
 
 
 def onload(doc, method=None):
@@ -12,6 +12,7 @@ def before_insert(doc, method=None):
 
 
 def validate(doc, method=None):
+	field_guard.guard(doc)  # first: what the user may not change is put back before the app computes
 	intake.validate_lead(doc)  # normalise and flag first, so scoring sees the clean values
 	scoring.apply_to_lead(doc)
 

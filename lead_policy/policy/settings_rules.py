@@ -20,7 +20,15 @@ class PolicySettings:
 	engagement_half_life_days: float = 30
 	fuzzy_match_threshold: float = 90
 	web_form_rate_limit: int = 5
+	retention_days: int = 0
 	bands: BandThresholds = field(default_factory=BandThresholds)
+
+
+# Retention anonymises leads for good (lead_policy.scheduler.retention), so a short period is a
+# mass erasure rather than a policy: a person who enquired needs weeks to be reached and to answer
+# (holidays, a campaign cycle), and a slip of the keyboard (1 for 100) must not erase a month of
+# new leads overnight. 30 days is also the month GDPR gives to answer a data-protection request.
+MIN_RETENTION_DAYS = 30
 
 
 def settings_problems(s: PolicySettings) -> list[Problem]:
@@ -98,6 +106,24 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 			Problem(
 				"web_form_rate_limit",
 				_("Submissions per Address per Hour cannot be negative; use 0 for no limit."),
+			)
+		)
+	if s.retention_days is not None and s.retention_days < 0:
+		found.append(
+			Problem(
+				"retention_days",
+				_("Keep Leads Without Consent (days) cannot be negative; use 0 to keep them."),
+			)
+		)
+	elif s.retention_days and s.retention_days < MIN_RETENTION_DAYS:
+		found.append(
+			Problem(
+				"retention_days",
+				_(
+					"Keep Leads Without Consent (days) must be 0 (keep them) or at least {minimum} days,"
+					" not {value}: leads are anonymised for good after this period."
+				),
+				{"minimum": MIN_RETENTION_DAYS, "value": s.retention_days},
 			)
 		)
 	found.extend(s.bands.problems())

@@ -1,0 +1,53 @@
+import pytest
+
+from lead_policy.policy.protected_fields import RULE_OF, RULES, guarded_fields, may_change
+from lead_policy.policy.settings_rules import MIN_RETENTION_DAYS, PolicySettings, settings_problems
+from lead_policy.setup.fields import LEAD_FIELDS
+
+REP = ["Sales User"]
+
+
+def test_every_rule_names_a_field_the_app_adds_to_lead_once():
+	app_fields = {f["fieldname"] for f in LEAD_FIELDS}
+	named = [f for rule in RULES for f in rule.fields]
+	assert len(named) == len(set(named))
+	assert set(named) <= app_fields
+
+
+def test_a_rep_changes_none_of_them_on_a_saved_lead():
+	assert set(guarded_fields(REP, is_new=False)) == set(RULE_OF)
+
+
+def test_a_new_lead_may_bring_its_intake_facts_but_nothing_the_app_decides():
+	open_on_insert = set(RULE_OF) - set(guarded_fields(REP, is_new=True))
+	assert open_on_insert == {"lead_channel", "received_at", "utm_source", "utm_medium", "utm_campaign"}
+
+
+@pytest.mark.parametrize(
+	"roles,field,allowed",
+	[
+		(["Sales Manager"], "score_override", True),
+		(["Sales User"], "score_override", False),
+		(["Sales Manager"], "anonymised_on", False),
+		(["System Manager"], "anonymised_on", True),
+		(["Sales Manager"], "received_at", True),
+		(["System Manager"], "lead_score", False),  # the app computes it, for everyone
+		(["System Manager"], "consent_status", False),
+	],
+)
+def test_who_may_change_what(roles, field, allowed):
+	assert may_change(RULE_OF[field], roles, is_new=False) is allowed
+
+
+def test_fields_the_app_set_on_purpose_are_left_alone():
+	assert "outbound_batch" not in guarded_fields(REP, is_new=True, trusted={"outbound_batch"})
+
+
+@pytest.mark.parametrize(
+	"days,ok", [(0, True), (1, False), (MIN_RETENTION_DAYS - 1, False), (30, True), (-1, False)]
+)
+def test_retention_is_off_or_at_least_a_month(days, ok):
+	problems = [
+		p for p in settings_problems(PolicySettings(retention_days=days)) if p.field == "retention_days"
+	]
+	assert (not problems) is ok
