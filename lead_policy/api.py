@@ -18,7 +18,9 @@ from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
 
 from lead_policy import intake
+from lead_policy.client_ip import client_ip
 from lead_policy.policy import validation as checks
+from lead_policy.policy.network import rate_limit_bucket
 
 CONSENT_KEYS = {"channel", "purpose", "status", "lawful_basis", "evidence", "consent_on", "source_reference"}
 IGNORED_KEYS = {"cmd", "csrf_token", "data"}
@@ -226,8 +228,48 @@ def submit_inquiry(
 	try:
 		intake.capture(payload, intake.WEB_FORM, consent=entries, activity="Form Submission", details=message)
 	except Exception:
+		traceback = frappe.get_traceback()
 		frappe.db.rollback()
-		frappe.log_error(title=_("Web form enquiry could not be saved"), message=frappe.get_traceback())
+		# Keep the enquiry for an admin to re-enter: the log is committed on its own, because the error
+		# answered below makes Frappe roll back the request, and a log written in it would go too.
+		submitted = {
+			"first_name": first_name,
+			"last_name": last_name,
+			"email": email,
+			"phone": phone,
+			"company": company,
+			"message": message,
+			"consent": consent,
+			"marketing": marketing,
+			"utm_source": utm_source,
+			"utm_medium": utm_medium,
+			"utm_campaign": utm_campaign,
+			"page": page,
+			**{k: v for k, v in unknown.items() if k in WEB_FORM_EXTRAS},
+		}
+		submitted = {k: str(v)[:10000] for k, v in submitted.items() if v not in (None, "")}
+		try:
+			frappe.log_error(
+				title=_("Web form enquiry could not be saved"),
+				message=_(
+					"This enquiry from the web form was not saved as a lead. Enter it as a lead (with the"
+					" consent below), then delete this log: it holds the visitor's personal data."
+				)
+				+ "\n\n"
+				+ _("Submitted:")
+				+ "\n"
+				+ json.dumps(submitted, indent=1, ensure_ascii=False)
+				+ "\n\n"
+				+ _("Consent the form would have recorded:")
+				+ "\n"
+				+ json.dumps(entries, indent=1, ensure_ascii=False, default=str)
+				+ "\n\n"
+				+ traceback,
+			)
+			frappe.db.commit()
+		except Exception:
+			# the visitor still gets the answer below; the server log keeps what happened
+			frappe.logger("lead_policy").exception("web form enquiry: the error log could not be written")
 		frappe.throw(
 			_("Sorry, we could not save your enquiry. Please try again later or write to us by e-mail."),
 			title=_("Not Sent"),
@@ -269,13 +311,17 @@ def _ticked(value) -> bool:
 
 
 def _rate_limit(limit: int) -> None:
-	"""At most ``limit`` submissions per IP address and hour (0: no limit)."""
+	"""At most ``limit`` submissions per client address and hour (0: no limit).
+
+	The address is ``client_ip()``, not ``frappe.local.request_ip``: Frappe takes that from the
+	X-Forwarded-For header a visitor writes, so a bot could claim a fresh address per request,
+	and behind a proxy every visitor would share the proxy's bucket. IPv6 counts per /64."""
 	if limit <= 0:
 		return
-	ip = getattr(frappe.local, "request_ip", None) or "unknown"
-	key = frappe.cache.make_key(f"lead_policy:web_form:{ip}")
+	key = frappe.cache.make_key(f"lead_policy:web_form:{rate_limit_bucket(client_ip())}")
 	count = frappe.cache.incrby(key, 1)
-	if count == 1:
+	# a worker stopped between the two calls would leave a counter that never expires: heal it
+	if count == 1 or (count > limit and frappe.cache.ttl(key) < 0):
 		frappe.cache.expire(key, 3600)
 	if count > limit:
 		frappe.throw(
@@ -292,7 +338,7 @@ def _form_consent(settings, payload, marketing: bool, page: str | None) -> list[
 	context = _("Ticked on {0} at {1} from {2} ({3}).").format(
 		where,
 		when.strftime("%Y-%m-%d %H:%M:%S"),
-		getattr(frappe.local, "request_ip", None) or _("unknown address"),
+		client_ip() or _("unknown address"),
 		(_user_agent() or _("unknown browser"))[:200],
 	)
 	wording = settings.get("web_form_consent_text") or ""

@@ -78,6 +78,7 @@ has_permission = {
 }
 
 scheduler_events = {
+	"hourly": ["lead_policy.scheduler.outbound.hourly"],
 	"hourly_long": ["lead_policy.scheduler.workload.hourly_recount"],
 	"daily": ["lead_policy.scheduler.policy_review.daily"],
 	"daily_long": [

@@ -7,6 +7,10 @@ Link to Lead (Lead Activity, Lead Consent, Lead Handover, score and assignment l
 Prospects, Customers, ...) or a Dynamic Link pointing at it (Opportunities, Quotations). Blank
 contact details of the kept lead are filled from the duplicate.
 
+Consent follows its address (``policy.merge``): e-mail and phone grants given for the duplicate's
+own address or number stay on the duplicate when the kept lead has another, and do not make the
+kept lead contactable; withdrawals always reach the kept lead. Anonymised leads are never merged.
+
 The duplicate is not deleted: it stays, disabled, with ``duplicate_of`` pointing at the kept lead,
 so links from outside the CRM still resolve and the merge can be traced.
 """
@@ -18,6 +22,8 @@ from frappe import _
 from frappe.utils import escape_html, now_datetime
 
 from lead_policy.permissions import require_manager
+from lead_policy.policy import merge as policy
+from lead_policy.policy import validation as checks
 
 # Filled on the kept lead when it has no value and the duplicate has one
 FILL_FIELDS = (
@@ -86,10 +92,26 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 			_("{0} was already merged into {1}.").format(duplicate, dup.duplicate_of),
 			title=_("Already Merged"),
 		)
+	for lead in (kept, dup):
+		# Refused rather than merged without personal fields: the merge would still attach the other
+		# lead's e-mails, notes and comments (personal data) to the erased person, or join the erased
+		# person's history to a living one, which is what erasure undid.
+		if lead.get("anonymised_on"):
+			frappe.throw(
+				_(
+					"Lead {0} was anonymised on {1} (its personal data was erased), so it cannot be merged:"
+					" merging would join personal data to it again. Leave the two leads apart; clear"
+					" Duplicate Of on the other lead if it is marked as a duplicate."
+				).format(lead.name, frappe.utils.format_datetime(lead.anonymised_on)),
+				title=_("Cannot Merge"),
+			)
 	if dup.validation_todo:  # its data issues end with the merge
 		frappe.db.set_value("ToDo", {"name": dup.validation_todo, "status": "Open"}, "status", "Closed")
-	moved = relink(duplicate, keep)
-	filled = _fill_blanks(kept, dup)
+	held_back = _contact_not_taken_over(kept, dup)
+	plan = _consent_plan(kept, dup, held_back)
+	moved = relink(duplicate, keep, stay={"Lead Consent": plan.stay})
+	filled = _fill_blanks(kept, dup, skip=held_back)
+	consent_note = _carry_consent(keep, duplicate, plan)
 	now = now_datetime()
 	user = frappe.session.user
 	note = _("Merged into {0} by {1} on {2}.").format(keep, user, frappe.utils.format_datetime(now))
@@ -112,8 +134,8 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	frappe.get_doc("Lead", duplicate).add_comment(
 		"Info", note + (" " + _("Moved: {0}.").format(summary) if summary else "")
 	)
-	# consent rows moved with SQL: both summaries follow the ledger (the disabled duplicate now has
-	# none, so retention can reach it); the duplicate no longer counts in its owner's workload
+	# consent rows moved with SQL: both summaries follow the ledger (the disabled duplicate keeps only
+	# what was given for its own address or number); it no longer counts in its owner's workload
 	from lead_policy import consent, workload
 
 	consent.refresh_leads([keep, duplicate])
@@ -132,11 +154,150 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 		+ (" " + _("Moved: {0}.").format(summary) if summary else "")
 		+ (" " + _("Taken over: {0}.").format(details) if details else ""),
 	)
-	return {"kept": keep, "merged": duplicate, "moved": moved, "filled": sorted(filled)}
+	if consent_note or held_back:
+		lines = list(consent_note)
+		if held_back:
+			lines.append(
+				_(
+					"Not taken over from {0}: {1}. This lead's consent for that channel was recorded before it"
+					" had that address or number, so it must not cover it: confirm it with the person,"
+					" then enter it and record their consent."
+				).format(duplicate, ", ".join(escape_html(str(dup.get(f))) for f in held_back))
+			)
+		kept.add_comment("Info", "<br>".join(lines))
+	return {
+		"kept": keep,
+		"merged": duplicate,
+		"moved": moved,
+		"filled": sorted(filled),
+		"consent_kept_on_duplicate": plan.stay,
+		"withdrawals_copied": plan.copy,
+	}
 
 
-def _fill_blanks(kept, dup) -> dict:
-	filled = {f: dup.get(f) for f in FILL_FIELDS if dup.get(f) and not kept.get(f)}
+def _grants(lead: str, channels) -> bool:
+	"""The lead has consent rows other than withdrawals on these channels."""
+	return bool(
+		frappe.db.exists(
+			"Lead Consent",
+			{"lead": lead, "channel": ("in", list(channels)), "status": ("!=", policy.WITHDRAWN)},
+		)
+	)
+
+
+def _contact_not_taken_over(kept, dup) -> list[str]:
+	"""Contact fields of the duplicate the kept lead must not take over although it lacks them: its
+	own e-mail (phone) grants were recorded before it had any address (number); taking the
+	duplicate's would let them cover one nobody asked about (as intake's ``_email_not_fillable``)."""
+	held = []
+	if dup.email_id and not kept.email_id and _grants(kept.name, [policy.EMAIL]):
+		held.append("email_id")
+	numbers = [f for f in checks.PHONE_FIELDS if dup.get(f) and not kept.get(f)]
+	has_number = any(kept.get(f) for f in checks.PHONE_FIELDS)
+	if numbers and not has_number and _grants(kept.name, policy.NUMBER_CHANNELS):
+		held += numbers
+	return held
+
+
+def _phone_keys(lead, fields) -> set[str]:
+	from lead_policy.intake import region_of
+
+	region = region_of(lead.get("country"))
+	return {k for f in fields if lead.get(f) and (k := checks.phone_key(lead.get(f), region))}
+
+
+def _consent_plan(kept, dup, held_back) -> policy.ConsentPlan:
+	"""Which of the duplicate's ledger rows move, judged by the addresses and numbers the kept lead
+	has after the merge (its own, or the duplicate's it takes over)."""
+	rows = frappe.get_all(
+		"Lead Consent", filters={"lead": dup.name}, fields=["name", "channel", "status", "email_id", "phone"]
+	)
+	region = None
+	if any(r.phone for r in rows):
+		from lead_policy.intake import region_of
+
+		region = region_of(dup.get("country"))
+	kept_email = kept.email_id or ("" if "email_id" in held_back else dup.email_id) or ""
+	taken = [f for f in checks.PHONE_FIELDS if dup.get(f) and not kept.get(f) and f not in held_back]
+	kept_phones = _phone_keys(kept, checks.PHONE_FIELDS) | _phone_keys(dup, taken)
+	return policy.plan_consent(
+		[
+			policy.LedgerRow(
+				r.name,
+				r.channel,
+				r.status,
+				checks.email_key(r.email_id),
+				(checks.phone_key(r.phone, region) or "") if r.phone else "",
+			)
+			for r in rows
+		],
+		checks.email_key(dup.email_id),
+		checks.email_key(kept_email),
+		_phone_keys(dup, checks.PHONE_FIELDS),
+		kept_phones,
+	)
+
+
+def _carry_consent(keep: str, duplicate: str, plan: policy.ConsentPlan) -> list[str]:
+	"""Copy the withdrawals that stay on the duplicate onto the kept lead; lines for its comment."""
+	lines = []
+	if plan.copy:
+		from lead_policy import consent
+
+		fields = [
+			"name",
+			"channel",
+			"purpose",
+			"lawful_basis",
+			"source",
+			"consent_on",
+			"evidence",
+			"email_id",
+		]
+		rows = frappe.get_all("Lead Consent", filters={"name": ("in", plan.copy)}, fields=fields)
+		consent.record_consents(
+			keep,
+			[
+				{
+					"channel": r.channel,
+					"purpose": r.purpose,
+					"status": policy.WITHDRAWN,
+					"lawful_basis": r.lawful_basis,
+					"source": r.source,
+					"consent_on": r.consent_on,  # as old as the opt-out: a newer grant still decides
+					"source_reference": _("{0} (merged lead {1})").format(r.name, duplicate)[:140],
+					"evidence": _("Carried over when lead {0} was merged into this lead. {1}").format(
+						duplicate, r.evidence or ""
+					),
+				}
+				for r in rows
+			],
+		)
+		lines.append(
+			_("Opt-outs carried over from {0}: {1}.").format(
+				duplicate,
+				"; ".join(
+					_("{0}, withdrawn on {1}").format(
+						_(r.channel), frappe.utils.format_datetime(r.consent_on)
+					)
+					for r in rows
+				),
+			)
+		)
+	grants = [name for name in plan.stay if name not in plan.copy]
+	if grants:
+		lines.append(
+			_(
+				"Consent records {0} stay on {1}: they were given for its own e-mail address or phone number,"
+				" not for this lead's, so they do not allow contacting this lead. Record consent here when"
+				" the person gives it for this lead's address or number."
+			).format(", ".join(grants), duplicate)
+		)
+	return lines
+
+
+def _fill_blanks(kept, dup, skip=()) -> dict:
+	filled = {f: dup.get(f) for f in FILL_FIELDS if dup.get(f) and not kept.get(f) and f not in skip}
 	if filled:
 		cleared = {f: None for f in MOVE_FIELDS if f in filled}
 		if cleared:
@@ -145,9 +306,11 @@ def _fill_blanks(kept, dup) -> dict:
 	return filled
 
 
-def relink(old: str, new: str) -> dict[str, int]:
-	"""Point everything linked to lead ``old`` at lead ``new``; returns how many rows per doctype."""
+def relink(old: str, new: str, stay: dict[str, list[str]] | None = None) -> dict[str, int]:
+	"""Point everything linked to lead ``old`` at lead ``new``; returns how many rows per doctype.
+	``stay``: per doctype, the names of records that keep pointing at ``old``."""
 	moved: dict[str, int] = {}
+	stay = {doctype: names for doctype, names in (stay or {}).items() if names}
 
 	def run(label: str, sql: str, values: dict | None = None) -> None:
 		frappe.db.sql(sql, {"old": old, "new": new, **(values or {})})
@@ -205,6 +368,14 @@ def relink(old: str, new: str) -> dict[str, int]:
 	)
 	_relink_todos(old, new, run)
 	for doctype, fieldname in _link_fields():
+		if doctype in stay:
+			run(
+				doctype,
+				f"update `tab{doctype}` set `{fieldname}` = %(new)s where `{fieldname}` = %(old)s"
+				" and name not in %(stay)s",
+				{"stay": tuple(stay[doctype])},
+			)
+			continue
 		run(doctype, f"update `tab{doctype}` set `{fieldname}` = %(new)s where `{fieldname}` = %(old)s")
 	for doctype, fieldname, type_field in _dynamic_link_fields():
 		run(

@@ -17,15 +17,18 @@ can be corrected and vetted again. Batches above ``SYNC_LIMIT`` rows run as a ba
 the others carry on.
 """
 
+import os
 from collections import Counter
+from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import cint, escape_html, now_datetime
+from frappe.utils import cint, escape_html, get_datetime, now_datetime
+from frappe.utils.background_jobs import get_job_status
 
 from lead_policy import intake, suppression
 from lead_policy.permissions import require_manager
-from lead_policy.policy import dedupe, vetting
+from lead_policy.policy import dedupe, jobs, vetting
 from lead_policy.policy import validation as checks
 from lead_policy.policy.problems import Problem
 from lead_policy.settings import throw_problems
@@ -35,6 +38,11 @@ ROW = "Outbound Lead Batch Row"
 SYNC_LIMIT = 100
 CHUNK = 200
 MAX_ROWS = 20000
+MAX_FILE_BYTES = 10 * 1024 * 1024  # 20000 rows of a list are 2-4 MB as CSV
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # an .xlsx unpacked (XML is verbose)
+JOB_TIMEOUT = 4 * 3600
+# no progress for this long, and no job waiting or running: the run died (a chunk takes seconds)
+STALE_AFTER_MINUTES = 15
 ROW_FIELDS = (
 	"first_name",
 	"last_name",
@@ -138,7 +146,7 @@ def load_rows(batch: str) -> dict:
 	doc.check_permission("write")
 	if not doc.source_file:
 		frappe.throw(_("Attach the list file first."), title=_("No List File"))
-	table = _read_table(doc.source_file)
+	table = _read_table(doc)
 	if not table:
 		frappe.throw(_("The list file is empty."), title=_("No Rows"))
 	mapping, ignored = map_headings(table[0])
@@ -179,18 +187,106 @@ def map_headings(headings) -> tuple[dict[int, str], list[str]]:
 	return mapping, ignored
 
 
-def _read_table(file_url: str) -> list[list]:
+def _read_table(doc) -> list[list]:
+	"""The rows of the batch's list file, after checking the user may use it and its size."""
 	from frappe.utils.csvutils import read_csv_content
-	from frappe.utils.xlsxutils import read_xlsx_file_from_attached_file
 
-	file = frappe.get_doc("File", {"file_url": file_url})
-	content = file.get_content()
-	name = (file.file_name or file_url).lower()
+	file = _list_file(doc)
+	name = (file.file_name or file.file_url or "").lower()
+	if not name.endswith((".csv", ".xlsx")):
+		frappe.throw(_("List File: attach a .csv or .xlsx file."), title=_("Unsupported File"))
+	path = file.get_full_path()
+	size = os.path.getsize(path) if os.path.isfile(path) else None
+	if size is None:
+		frappe.throw(
+			_("List File: {0} is missing on the server; attach the list again.").format(
+				escape_html(file.file_name or file.file_url)
+			),
+			title=_("No List File"),
+		)
+	# before anything is read: a huge upload would otherwise be parsed in full in the request
+	if size > MAX_FILE_BYTES:
+		_too_big(file, size, MAX_FILE_BYTES)
 	if name.endswith(".xlsx"):
-		return read_xlsx_file_from_attached_file(fcontent=content)
-	if name.endswith(".csv"):
-		return read_csv_content(content)
-	frappe.throw(_("Attach a .csv or .xlsx file."), title=_("Unsupported File"))
+		return _read_xlsx(file, path)
+	return read_csv_content(file.get_content())
+
+
+def _list_file(doc):
+	"""The File behind ``source_file`` that this user may load into this batch.
+
+	``source_file`` is only a URL the client sent: without this check a manager could load any file
+	of the site (another document's private attachment) into the batch and read it as rows. The
+	File must be attached to this batch or uploaded by the user, and readable by them.
+	"""
+	user = frappe.session.user
+	candidates = frappe.get_all(
+		"File",
+		filters={"file_url": doc.source_file, "is_folder": 0},
+		fields=["name", "owner", "attached_to_doctype", "attached_to_name"],
+		order_by="creation desc",
+	)
+	for row in candidates:
+		if not ((row.attached_to_doctype == BATCH and row.attached_to_name == doc.name) or row.owner == user):
+			continue
+		file = frappe.get_doc("File", row.name)
+		if not file.is_remote_file and frappe.has_permission("File", "read", doc=file, user=user):
+			return file
+	frappe.throw(
+		_(
+			"List File: {0} is not a file attached to this batch or uploaded by you. Attach the list to"
+			" this batch with the List File field, then press Load Rows."
+		).format(escape_html(doc.source_file)),
+		frappe.PermissionError,
+		title=_("Not Allowed"),
+	)
+
+
+def _too_big(file, size: int, limit: int) -> None:
+	frappe.throw(
+		_(
+			"List File: {0} is {1} MB; a list file can be at most {2} MB (about {3} rows). Split the list"
+			" into several batches."
+		).format(
+			escape_html(file.file_name or file.file_url),
+			f"{size / 1024 / 1024:.1f}",
+			f"{limit / 1024 / 1024:g}",
+			MAX_ROWS,
+		),
+		title=_("List File Too Large"),
+	)
+
+
+def _read_xlsx(file, path: str) -> list[list]:
+	"""An Excel sheet's rows, read as a stream: an .xlsx is a zip archive, and a small one can
+	unpack to gigabytes, so the unpacked size is checked from the archive's directory first."""
+	import zipfile
+
+	from openpyxl import load_workbook
+
+	try:
+		with zipfile.ZipFile(path) as archive:
+			unpacked = sum(entry.file_size for entry in archive.infolist())
+	except zipfile.BadZipFile:
+		frappe.throw(
+			_("List File: {0} is not an Excel (.xlsx) file; save it again as .xlsx or .csv.").format(
+				escape_html(file.file_name or file.file_url)
+			),
+			title=_("Unsupported File"),
+		)
+	if unpacked > MAX_UNPACKED_BYTES:
+		_too_big(file, unpacked, MAX_UNPACKED_BYTES)
+	workbook = load_workbook(filename=path, read_only=True, data_only=True)
+	try:
+		rows, filled = [], 0
+		for values in workbook.active.iter_rows(values_only=True):
+			rows.append(list(values))
+			filled += any(str(v or "").strip() for v in values)
+			if filled > MAX_ROWS + 1:  # the heading and more rows than any batch takes: stop reading
+				break
+		return rows
+	finally:
+		workbook.close()
 
 
 # ---------- vetting ----------
@@ -205,17 +301,19 @@ def process(batch: str) -> dict:
 	todo = [r for r in doc.rows if r.status in (vetting.PENDING, vetting.HELD)]
 	if not todo:
 		frappe.throw(_("No Pending or Held rows to vet."), title=_("Nothing to Do"))
-	if doc.status in ("Queued", "Processing"):
+	if doc.status in jobs.BUSY and release_stuck([batch]):
+		doc.reload()  # its last run died: this is the retry
+	if doc.status in jobs.BUSY:
 		frappe.throw(_("This batch is already being processed."), title=_("Please Wait"))
 	if len(todo) > SYNC_LIMIT:
 		doc.db_set("status", "Queued")
 		frappe.enqueue(
 			"lead_policy.outbound_batch.run",
 			queue="long",
-			job_id=f"lead_policy:outbound_batch:{batch}",
+			job_id=job_id(batch),
 			deduplicate=True,
 			enqueue_after_commit=True,
-			timeout=4 * 3600,
+			timeout=JOB_TIMEOUT,
 			batch=batch,
 		)
 		return {"queued": True, "rows": len(todo)}
@@ -269,6 +367,82 @@ def _commit() -> None:
 		frappe.db.commit()  # a background job keeps what it has done if it is stopped later
 
 
+def job_id(batch: str) -> str:
+	return f"lead_policy:outbound_batch:{batch}"
+
+
+def release_stuck(batches: list[str] | None = None) -> list[str]:
+	"""Mark Failed the Queued/Processing batches whose run died (``policy.jobs.is_stuck``), so they
+	can be run again; returns their names. ``batches`` limits it to those (form load, retry).
+
+	Progress is the batch's ``modified``: every chunk touches it. Set-based and idempotent: one
+	query for the candidates, one UPDATE per cut-off that re-checks status and staleness, so a run
+	that moves in between is left alone; a batch whose job state cannot be read is logged and skipped.
+	"""
+	now = now_datetime()
+	stale = timedelta(minutes=STALE_AFTER_MINUTES)
+	filters = {"status": ("in", jobs.BUSY), "modified": ("<", now - stale)}
+	if batches is not None:
+		if not batches:
+			return []
+		filters["name"] = ("in", batches)
+	candidates = frappe.get_all(BATCH, filters=filters, fields=["name", "status", "modified"])
+	by_cutoff: dict = {}
+	for row in candidates:
+		try:
+			status = get_job_status(job_id(row.name))
+			state = getattr(status, "value", status)
+			if jobs.is_stuck(
+				row.status, now - get_datetime(row.modified), state, stale, timedelta(seconds=JOB_TIMEOUT)
+			):
+				cutoff = now - (
+					stale if state not in jobs.RUNNING else stale + timedelta(seconds=JOB_TIMEOUT)
+				)
+				by_cutoff.setdefault(cutoff, []).append(row.name)
+		except Exception:
+			frappe.log_error(
+				title=_("Outbound Lead Batch {0}: could not check its background job").format(row.name),
+				reference_doctype=BATCH,
+				reference_name=row.name,
+			)
+	message = _(
+		"The run stopped before it finished (its background job or request ended without a result,"
+		" for example when a worker restarted) and nothing had moved for {0} minutes. Rows already vetted"
+		" keep their status; press Vet and Create Leads to run the batch again."
+	).format(STALE_AFTER_MINUTES)
+	table = frappe.qb.DocType(BATCH)
+	for cutoff, names in by_cutoff.items():
+		(
+			frappe.qb.update(table)
+			.set(table.status, "Failed")
+			.set(table.last_error, message)
+			.set(table.modified, now)
+			.where(table.name.isin(names) & table.status.isin(jobs.BUSY) & (table.modified < cutoff))
+			.run()
+		)
+	if not by_cutoff:
+		return []
+	# what the UPDATEs really changed (a run that moved in between was left alone)
+	marked = [n for names in by_cutoff.values() for n in names]
+	return frappe.get_all(
+		BATCH,
+		filters={"name": ("in", marked), "status": "Failed", "modified": now},
+		pluck="name",
+		order_by="name",
+	)
+
+
+def on_form_load(doc) -> None:
+	"""Opening a batch that shows Processing but whose run died says so, and offers the retry."""
+	if doc.status not in jobs.BUSY or not release_stuck([doc.name]):
+		return
+	doc.status, doc.last_error, doc.modified = frappe.db.get_value(
+		BATCH, doc.name, ["status", "last_error", "modified"]
+	)
+	if getattr(frappe.local, "request", None):
+		frappe.local.flags.commit = True  # the form is loaded by GET, which Frappe otherwise rolls back
+
+
 def _save_counts(doc) -> dict:
 	rows = frappe.get_all(
 		ROW,
@@ -284,7 +458,8 @@ def _save_counts(doc) -> dict:
 		"held_count": counts.get(vetting.HELD, 0),
 		"rejected_count": counts.get(vetting.REJECTED, 0),
 	}
-	frappe.db.set_value(BATCH, doc.name, values, update_modified=False)
+	# updates ``modified``: it is the progress a stuck run is recognised by (release_stuck)
+	frappe.db.set_value(BATCH, doc.name, dict(values))  # a copy: set_value adds modified to it
 	return values
 
 

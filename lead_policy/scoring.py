@@ -4,6 +4,8 @@ Rules are read once and cached (cleared whenever a rule changes); a lead's activ
 one query. Nothing here runs a query per rule, and batch rescoring reads whole chunks at once.
 """
 
+import hashlib
+
 import frappe
 from frappe import _
 from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
@@ -122,6 +124,42 @@ def safe_expression(expression: str, lead) -> bool:
 	return frappe.safe_eval(expression, None, {"doc": frappe._dict(lead)})
 
 
+EXPRESSION_FAILED_KEY = "lead_policy:scoring_expression_failed"
+EXPRESSION_FAILED_TTL = 30 * 86400  # as long as Frappe keeps Error Logs by default
+
+
+def expression_failed(rule: policy.ScoringRule, reason: str) -> None:
+	"""An Expression rule scored 0 because it failed or may not run: log it once per rule and
+	expression, not on every lead save (that would be one Error Log per lead). Never raises: the
+	save goes on whatever happens here."""
+	try:
+		_log_expression_failure(rule, reason)
+	except Exception:
+		frappe.logger("lead_policy").exception(f"scoring rule {rule.name}: could not log its failure")
+
+
+def _log_expression_failure(rule: policy.ScoringRule, reason: str) -> None:
+	key = frappe.cache.make_key(f"{EXPRESSION_FAILED_KEY}:{rule.name}:{_digest(rule.expression)}")
+	if not frappe.cache.set(key, 1, ex=EXPRESSION_FAILED_TTL, nx=True):
+		return
+	# deferred: the save that found it may still fail and roll back, the log must stay
+	frappe.log_error(
+		title=_("Scoring rule {0} scores 0: its expression failed").format(rule.name)[:140],
+		message=_(
+			"The Expression of Lead Scoring Rule {0} could not be evaluated, so the rule gives no points"
+			" (the lead was still scored and saved). Correct the expression; this is logged once.\n\n"
+			"Expression: {1}\nReason: {2}"
+		).format(rule.name, rule.expression, reason),
+		reference_doctype="Lead Scoring Rule",
+		reference_name=rule.name,
+		defer_insert=True,
+	)
+
+
+def _digest(text: str | None) -> str:
+	return hashlib.sha1((text or "").encode(), usedforsecurity=False).hexdigest()[:12]
+
+
 def compute(lead, activities=None):
 	"""Score of one lead (a Lead document or a dict of its fields)."""
 	rules = get_rules()
@@ -146,6 +184,7 @@ def compute(lead, activities=None):
 		half_life_days=flt(settings.engagement_half_life_days),
 		thresholds=thresholds,
 		evaluate_expression=evaluator,
+		on_expression_error=expression_failed,
 	)
 	override = lead.get("score_override")
 	if override is not None and lead.get("score_override_reason"):

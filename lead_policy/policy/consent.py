@@ -87,6 +87,7 @@ class ConsentRecord:
 			self.purpose,
 			self.lawful_basis,
 			self.documented,
+			self.status,  # a grant and a pending request otherwise alike: still one order
 		)
 
 

@@ -389,6 +389,18 @@ def has_markup(value: str) -> bool:
 	return bool(_MARKUP.search(value))
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV
+# injection"): "=HYPERLINK(...)" in a name becomes a link, or worse, in whoever opens an export.
+FORMULA_TRIGGERS = "=+-@\t\r"
+
+
+def strip_formula_trigger(value: str) -> tuple[str, str]:
+	"""``value`` without the formula triggers (and blanks between them) it starts with, and what was
+	removed. Only the start counts: "Smith-Jones" keeps its hyphen."""
+	text = value.lstrip(FORMULA_TRIGGERS + " \n")
+	return text, value[: len(value) - len(text)].strip(" \n")
+
+
 def clean_text(value: str, multiline: bool = False) -> str:
 	text = _CONTROL.sub("", value)
 	if multiline:
@@ -457,6 +469,19 @@ def clean_payload(payload: Mapping, specs: Mapping[str, FieldSpec], strict: bool
 			value = strip_markup(value, keep_brackets=multiline)
 			out.notes.append(Problem(key, _("HTML was removed from {field}."), {"field": key}))
 		value = clean_text(value, multiline)
+		if spec.kind in (TEXT, LONG_TEXT) and value:
+			# repaired on every channel (the API too): a leading "-" or "@" is no reason to refuse a lead
+			value, removed = strip_formula_trigger(value)
+			if removed:
+				out.notes.append(
+					Problem(
+						key,
+						_(
+							"{field} started with {removed}, which spreadsheets run as a formula; it was removed."
+						),
+						{"field": key, "removed": removed.replace("\t", "tab").replace("\r", "CR")},
+					)
+				)
 		if spec.kind == PHONE and value and (len(value) > MAX_PHONE_LENGTH or not PHONE_CHARS.match(value)):
 			problem = Problem(key, _("{value} is not a phone number."), {"value": value[:40]})
 			if strict:

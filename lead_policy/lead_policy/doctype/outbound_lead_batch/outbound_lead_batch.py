@@ -5,6 +5,11 @@ from frappe.model.document import Document
 
 
 class OutboundLeadBatch(Document):
+	def onload(self):
+		from lead_policy.outbound_batch import on_form_load
+
+		on_form_load(self)
+
 	def validate(self):
 		from lead_policy.outbound_batch import validate_batch
 

@@ -1,0 +1,15 @@
+"""Hourly: Outbound Lead Batches whose run died are marked Failed, so they can be run again."""
+
+import frappe
+from frappe import _
+
+
+def hourly() -> list[str]:
+	from lead_policy.outbound_batch import release_stuck
+
+	try:
+		return release_stuck()
+	except Exception:
+		# logged, not raised: the next hour tries again, and other hourly jobs are not held up
+		frappe.log_error(title=_("Could not release stuck Outbound Lead Batches"))
+		return []
