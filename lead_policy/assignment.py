@@ -8,26 +8,30 @@ and the cost of choosing does not grow with the size of the Lead table.
 """
 
 import json
+from dataclasses import dataclass
 
 import frappe
 from frappe import _
+from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 from frappe.desk.form import assign_to
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
 
 from lead_policy import workload
+from lead_policy.cache import forget
+from lead_policy.handover import HandoverRequest, create_handover, handover_reasons, is_blank, move_todos
+from lead_policy.permissions import users_with_role
 from lead_policy.policy import assignment as policy
+from lead_policy.policy.lead_status import CLOSED_STATUSES
+from lead_policy.policy.problems import Problem
 from lead_policy.settings import area_enabled, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:assignment_rules"
-CLOSED_STATUSES = workload.CLOSED_STATUSES
 
 
 # ---------- rules ----------
 
 
 def validate_rule(doc) -> None:
-	from lead_policy.policy.problems import Problem
-
 	problems = []
 	seen = set()
 	for row in doc.reps:
@@ -54,12 +58,16 @@ def validate_rule(doc) -> None:
 			)
 		)
 	throw_problems(doc, problems, _("Invalid Assignment Rule"))
-	ensure_workload_rows([r.user for r in doc.reps])
-	frappe.cache.delete_value(RULES_CACHE_KEY)
+	workload.ensure_rows([r.user for r in doc.reps])
 
 
-def ensure_workload_rows(users) -> None:
-	workload.ensure_rows(list(users))
+def rules_changed() -> None:
+	"""Lead Assignment Rule on_update and on_trash: the cached rules, reps included, are out of date.
+
+	Not in validate: that runs before the save and before the commit, so another worker could cache
+	the old rules again, and a deleted rule never passes through validate at all.
+	"""
+	forget(RULES_CACHE_KEY)
 
 
 def get_rules() -> list[policy.AssignmentRule]:
@@ -102,10 +110,6 @@ def _load_rules() -> list[policy.AssignmentRule]:
 	]
 
 
-def clear_rules_cache(doc=None, method=None):
-	frappe.cache.delete_value(RULES_CACHE_KEY)
-
-
 # ---------- rep state ----------
 
 
@@ -130,15 +134,15 @@ def _ancestors(territory: str) -> list[str]:
 
 
 def clear_territory_cache(doc=None, method=None):
-	frappe.cache.delete_value(TERRITORY_CACHE_KEY)
+	forget(TERRITORY_CACHE_KEY)
 
 
 def band_weights() -> dict[str, float]:
+	"""Workload weight of a lead per band, from the settings (hot_weight, ...); unset: the policy's."""
 	s = get_settings()
 	return {
-		"Hot": flt(s.hot_weight) or 3.0,
-		"Warm": flt(s.warm_weight) or 2.0,
-		"Cold": flt(s.cold_weight) or 1.0,
+		band: flt(s.get(f"{band.lower()}_weight")) or default
+		for band, default in policy.DEFAULT_BAND_WEIGHTS.items()
 	}
 
 
@@ -268,7 +272,7 @@ def _holiday_text(holiday_list: str, description: str | None, weekly_off: bool, 
 
 
 def on_lead_insert(doc) -> None:
-	if not area_enabled("assignment") or doc.flags.lead_policy_skip_assignment:
+	if not area_enabled("assignment"):
 		return
 	creator = frappe.session.user
 	owner = doc.lead_owner
@@ -291,15 +295,18 @@ def on_lead_insert(doc) -> None:
 	)
 	doc.assignment_reason = why
 	_add_todo(doc, owner, why)
-	_log(doc, owner, None, "Manual", None, why, [])
+	_log(doc, LogEntry(kind="Manual", user=owner, previous=None, reason=why))
 
 
 def _is_rep(user: str) -> bool:
 	return any(rep.user == user for rule in get_rules() for rep in rule.reps)
 
 
-def assign(doc, handover_reason: str | None = None, handover_details: str | None = None) -> policy.Decision:
-	"""Choose and set the owner of a saved lead; returns the decision with its reason."""
+def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
+	"""Choose and set the owner of a saved lead; returns the decision with its reason.
+
+	``handover`` says why, should the lead move from one owner to another.
+	"""
 	rules = get_rules()
 	facts = policy.LeadFacts(territory_ancestors(doc.territory), doc.score_band, doc.source)
 	matching = [r for r in rules if policy.rule_matches(r, facts)]
@@ -311,28 +318,31 @@ def assign(doc, handover_reason: str | None = None, handover_details: str | None
 	if decision.user and decision.user == previous:
 		return decision
 	if decision.user:
-		set_owner(
-			doc,
-			decision.user,
-			decision.reason,
-			handover_reason=handover_reason,
-			handover_details=handover_details,
-		)
+		set_owner(doc, decision.user, decision.reason, handover)
 		workload.record_assignment(decision.user)
 	else:
 		frappe.db.set_value("Lead", doc.name, "assignment_reason", decision.reason, update_modified=False)
 		doc.assignment_reason = decision.reason
 	kind = "Automatic" if not decision.fallback else ("Fallback" if decision.user else "Unassigned")
-	_log(doc, decision.user, previous, kind, decision.rule, decision.reason, decision.candidates)
+	_log(
+		doc,
+		LogEntry(
+			kind=kind,
+			user=decision.user,
+			previous=previous,
+			reason=decision.reason,
+			rule=decision.rule,
+			candidates=decision.candidates,
+		),
+	)
 	if decision.fallback:
 		_tell_managers(doc, decision)
 	return decision
 
 
-def set_owner(doc, user: str, reason: str, handover_reason=None, handover_details=None, note=None) -> None:
-	"""Make ``user`` the owner: ``lead_owner``, the ToDo and, if someone owned it before, a handover."""
-	from lead_policy.handover import create_handover, move_todos
-
+def set_owner(doc, user: str, reason: str, handover: HandoverRequest | None = None) -> None:
+	"""Make ``user`` the owner: ``lead_owner``, the ToDo and, if someone owned it before, a handover
+	(``handover`` says why; its details default to the assignment ``reason``)."""
 	previous = doc.lead_owner
 	now = now_datetime()
 	frappe.db.set_value(
@@ -343,9 +353,10 @@ def set_owner(doc, user: str, reason: str, handover_reason=None, handover_detail
 	)
 	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
 	if previous and previous != user:
-		handover_reason, handover_details = handover_reason or "Reassignment", handover_details or reason
-		move_todos(doc, previous, user, handover_reason, handover_details)
-		create_handover(doc, previous, user, handover_reason, handover_details, note)
+		handover = handover or HandoverRequest()
+		details = handover.details or reason
+		move_todos(doc, previous, user, handover.reason, details)
+		create_handover(doc, previous, user, handover.reason, details, handover.note)
 	else:
 		_add_todo(doc, user, reason)
 
@@ -364,18 +375,30 @@ def _add_todo(doc, user: str, description: str) -> None:
 	)
 
 
-def _log(doc, user, previous, kind, rule, reason, candidates) -> None:
+@dataclass(frozen=True)
+class LogEntry:
+	"""One Lead Assignment Log row: who got the lead, from whom, how and why."""
+
+	kind: str  # Automatic, Fallback, Unassigned or Manual
+	user: str | None
+	previous: str | None
+	reason: str
+	rule: str | None = None
+	candidates: tuple[policy.Candidate, ...] = ()
+
+
+def _log(doc, entry: LogEntry) -> None:
 	frappe.get_doc(
 		{
 			"doctype": "Lead Assignment Log",
 			"lead": doc.name,
-			"assigned_to": user,
-			"previous_owner": previous,
-			"assignment_type": kind,
-			"assignment_rule": rule,
+			"assigned_to": entry.user,
+			"previous_owner": entry.previous,
+			"assignment_type": entry.kind,
+			"assignment_rule": entry.rule,
 			"assigned_by": frappe.session.user,
 			"assigned_on": now_datetime(),
-			"reason": reason,
+			"reason": entry.reason,
 			"candidates": json.dumps(
 				[
 					{
@@ -385,20 +408,16 @@ def _log(doc, user, previous, kind, rule, reason, candidates) -> None:
 						"capacity": c.capacity,
 						"skipped": c.skipped,
 					}
-					for c in candidates
+					for c in entry.candidates
 				]
 			)
-			if candidates
+			if entry.candidates
 			else None,
 		}
 	).db_insert()
 
 
 def _tell_managers(doc, decision) -> None:
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-
-	from lead_policy.permissions import users_with_role
-
 	managers = set(users_with_role("Sales Manager"))
 	if decision.user:
 		managers.add(decision.user)
@@ -421,12 +440,12 @@ def _tell_managers(doc, decision) -> None:
 
 def on_lead_update(doc) -> None:
 	"""Reassign when band or territory changed (if the settings say so); document manual changes."""
-	if not area_enabled("assignment") or doc.flags.lead_policy_skip_assignment:
+	if not area_enabled("assignment"):
 		return
 	before = doc.get_doc_before_save()
 	if not before:
 		return
-	if before.lead_owner != doc.lead_owner and not doc.flags.lead_policy_owner_set:
+	if before.lead_owner != doc.lead_owner:
 		_manual_owner_change(doc, before.lead_owner)
 		return
 	changed = [
@@ -435,20 +454,30 @@ def on_lead_update(doc) -> None:
 		if (before.get(field) or None) != (doc.get(field) or None)
 	]
 	if changed and cint(get_settings().reassign_on_change) and doc.status not in CLOSED_STATUSES:
-		assign(
-			doc,
-			handover_reason="Reassignment",
-			handover_details=_("Reassigned automatically because the lead's {0} changed.").format(
-				" / ".join(changed)
-			),
-		)
+		details = _("Reassigned automatically because the lead's {0} changed.").format(" / ".join(changed))
+		assign(doc, HandoverRequest(details=details))
+
+
+# ``reassign`` changes the owner by saving the lead, so that the handover is made where every owner
+# change is documented (Lead on_update: the form, REST and set_value change owners too), and a doc
+# event gets nothing from its caller but the document. This one flag carries the request in
+# (a Reassignment) and the handover made back out; nothing else crosses the save.
+REASSIGNMENT_FLAG = "lead_policy_reassignment"
+
+
+@dataclass
+class Reassignment:
+	request: HandoverRequest
+	handover: str | None = None  # set in on_update: the Lead Handover made, None without a previous owner
 
 
 def _manual_owner_change(doc, previous) -> None:
-	from lead_policy.handover import create_handover, move_todos
-
-	reason = doc.flags.lead_policy_handover_reason or "Reassignment"
-	details = doc.flags.lead_policy_handover_details or _("Owner changed by {0}.").format(frappe.session.user)
+	reassignment = doc.flags.get(REASSIGNMENT_FLAG)
+	if reassignment:
+		request = reassignment.request
+	else:
+		request = HandoverRequest(details=_("Owner changed by {0}.").format(frappe.session.user))
+	reason, details = request.reason, request.details
 	if doc.lead_owner:
 		frappe.db.set_value(
 			"Lead",
@@ -458,21 +487,22 @@ def _manual_owner_change(doc, previous) -> None:
 		)
 		if previous:
 			move_todos(doc, previous, doc.lead_owner, reason, details)
-			doc.flags.lead_policy_handover = create_handover(
-				doc, previous, doc.lead_owner, reason, details, doc.flags.lead_policy_handover_note
-			)
+			handover = create_handover(doc, previous, doc.lead_owner, reason, details, request.note)
+			if reassignment:
+				reassignment.handover = handover
 		else:
 			_add_todo(doc, doc.lead_owner, details)
-	_log(doc, doc.lead_owner, previous, "Manual", None, details, [])
+	_log(doc, LogEntry(kind="Manual", user=doc.lead_owner, previous=previous, reason=details))
 
 
 @frappe.whitelist(methods=["POST"])
 def reassign(
 	lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None
-) -> str:
-	"""The Lead form's Reassign action: change the owner with a documented handover."""
-	from lead_policy.handover import HANDOVER_REASONS, is_blank
+) -> str | None:
+	"""The Lead form's Reassign action: change the owner with a documented handover.
 
+	Returns the name of the Lead Handover, or None when the lead had no owner before (no handover).
+	"""
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
 	if to_user in ("Guest", "Administrator") or not frappe.db.get_value(
@@ -482,20 +512,26 @@ def reassign(
 			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
 			title=_("Invalid Owner"),
 		)
-	if reason not in HANDOVER_REASONS:
+	reasons = handover_reasons()
+	if reason not in reasons:
 		frappe.throw(
-			_("Reason must be one of {0}.").format(", ".join(_(r) for r in HANDOVER_REASONS)),
+			_("Reason must be one of {0}.").format(", ".join(_(r) for r in reasons)),
 			title=_("Invalid Reason"),
 		)
 	if to_user == doc.lead_owner:
 		frappe.throw(
 			_("{0} already owns this lead.").format(frappe.bold(to_user)), title=_("Nothing to Reassign")
 		)
+	reassignment = Reassignment(
+		HandoverRequest(
+			reason=reason,
+			details=(details or "").strip() or _("Reassigned by {0}.").format(frappe.session.user),
+			# left empty (the dialog's Text Editor sends markup even then): filled as automatic handovers are
+			note=None if is_blank(note) else note,
+		)
+	)
 	doc.lead_owner = to_user
-	doc.flags.lead_policy_handover_reason = reason
-	details = (details or "").strip()
-	doc.flags.lead_policy_handover_details = details or _("Reassigned by {0}.").format(frappe.session.user)
-	# left empty (the dialog's Text Editor sends markup even then): filled as automatic handovers are
-	doc.flags.lead_policy_handover_note = None if is_blank(note) else note
+	doc.flags[REASSIGNMENT_FLAG] = reassignment
 	doc.save()
-	return doc.flags.lead_policy_handover  # None when the lead had no owner before (no handover)
+	doc.flags.pop(REASSIGNMENT_FLAG)
+	return reassignment.handover

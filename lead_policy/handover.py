@@ -2,24 +2,34 @@
 
 import html
 import re
+from dataclasses import dataclass
 
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
 from frappe.utils import escape_html, format_datetime, get_fullname, now_datetime, strip_html_tags
 
-from lead_policy.permissions import is_manager
+from lead_policy.permissions import is_manager, is_system_manager
 
-HANDOVER_REASONS = (
-	"New Assignment",
-	"Reassignment",
-	"Workload Balancing",
-	"Escalation",
-	"Rep Unavailable",
-	"Recycling",
-	"Conversion to Account Management",
-	"Other",
-)
+# Set by ``acknowledge`` on the handover it saves, read by ``validate_handover`` in that save: a
+# validate hook gets nothing from the caller but the document, so this is how it tells the
+# Acknowledge action (which may set the acknowledgement fields) from a rep editing them by hand.
+ACKNOWLEDGING_FLAG = "lead_policy_acknowledging"
+
+
+@dataclass(frozen=True)
+class HandoverRequest:
+	"""Why a lead changes hands, as the handover will record it."""
+
+	reason: str = "Reassignment"  # one of handover_reasons()
+	details: str | None = None  # None: why the new owner has it (the assignment's reason)
+	note: str | None = None  # None: filled from the lead (handover_note)
+
+
+def handover_reasons() -> list[str]:
+	"""The reasons a handover may give: the options of Lead Handover's Reason field, the one list
+	(the Reassign dialog in lead.js reads the same field)."""
+	return (frappe.get_meta("Lead Handover").get_options("reason") or "").split("\n")
 
 
 def create_handover(doc, from_user, to_user, reason, details=None, note=None) -> str:
@@ -31,7 +41,7 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 			"lead_name": doc.lead_name,
 			"from_user": from_user,
 			"to_user": to_user,
-			"reason": reason if reason in HANDOVER_REASONS else "Other",
+			"reason": reason if reason in handover_reasons() else "Other",
 			"reason_details": details,
 			"handed_over_by": frappe.session.user,
 			"handed_over_on": now_datetime(),
@@ -216,14 +226,14 @@ def validate_handover(doc) -> None:
 		# not mandatory in the doctype: handovers of a deleted lead outlive it (lead_policy.deletion)
 		frappe.throw(_("Lead: choose the lead that is handed over."), frappe.MandatoryError)
 	before = doc.get_doc_before_save()
-	if before and before.acknowledged and "System Manager" not in frappe.get_roles():
+	if before and before.acknowledged and not is_system_manager():
 		frappe.throw(
 			_("Handover {0} was acknowledged on {1} and can no longer be changed.").format(
 				doc.name, format_datetime(before.acknowledged_on)
 			),
 			title=_("Handover Locked"),
 		)
-	if before and not doc.flags.lead_policy_acknowledging and not is_manager():
+	if before and not doc.flags.get(ACKNOWLEDGING_FLAG) and not is_manager():
 		# reps may edit the note before acknowledging; who, what and why stay as recorded
 		changed = [
 			f
@@ -254,7 +264,7 @@ def validate_handover(doc) -> None:
 
 
 def refuse_delete(doc) -> None:
-	if "System Manager" not in frappe.get_roles():
+	if not is_system_manager():
 		frappe.throw(
 			_("Handovers are kept as the lead's history and cannot be deleted."), frappe.PermissionError
 		)
@@ -276,7 +286,7 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 	doc.acknowledged = 1
 	doc.acknowledged_by = frappe.session.user
 	doc.acknowledged_on = now_datetime()
-	doc.flags.lead_policy_acknowledging = True
+	doc.flags[ACKNOWLEDGING_FLAG] = True
 	doc.save(ignore_permissions=True)
 
 

@@ -7,7 +7,8 @@ check from the tests, so the app checks roles itself.
 import frappe
 from frappe import _
 
-MANAGER_ROLES = ("Sales Manager", "System Manager")
+SYSTEM_MANAGER = "System Manager"
+MANAGER_ROLES = ("Sales Manager", SYSTEM_MANAGER)
 # permission types that only show a record; everything else changes it (or the lead's score)
 SHOWING = (None, "read", "print", "email", "export", "report", "select")
 
@@ -15,6 +16,11 @@ SHOWING = (None, "read", "print", "email", "export", "report", "select")
 def is_manager(user: str | None = None) -> bool:
 	user = user or frappe.session.user
 	return user == "Administrator" or bool(set(MANAGER_ROLES) & set(frappe.get_roles(user)))
+
+
+def is_system_manager(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	return user == "Administrator" or SYSTEM_MANAGER in frappe.get_roles(user)
 
 
 def require_manager() -> None:

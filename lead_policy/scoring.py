@@ -8,12 +8,15 @@ import hashlib
 
 import frappe
 from frappe import _
-from frappe.utils import flt, get_datetime, getdate, now_datetime, nowdate
+from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, nowdate
 
 from lead_policy import workload
+from lead_policy.assignment import assign
+from lead_policy.cache import forget
+from lead_policy.handover import HandoverRequest
 from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
-from lead_policy.policy.bands import band_for
+from lead_policy.policy.problems import Problem
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:scoring_rules"
@@ -30,7 +33,12 @@ RULE_FIELDS = [
 	"within_days",
 	"expression",
 ]
-SCORE_FIELDS = ("lead_score", "score_band", "behavioral_score", "demographic_score", "engagement_score")
+# Set on a Lead before saving it: the reason its Lead Score Log row gives, instead of "Lead updated".
+# Read in on_update (log_score_change), which gets nothing from the caller but the document.
+SCORE_REASON_FLAG = "lead_policy_score_reason"
+# From validate (apply_to_lead) to on_update (log_score_change) of the same save: the score before and
+# after, logged only once the save has gone through.
+SCORE_CHANGE_FLAG = "lead_policy_score_change"
 
 
 def get_rules() -> list[policy.ScoringRule]:
@@ -39,37 +47,27 @@ def get_rules() -> list[policy.ScoringRule]:
 
 def _load_rules() -> list[policy.ScoringRule]:
 	rows = frappe.get_all("Lead Scoring Rule", filters={"enabled": 1}, fields=RULE_FIELDS, order_by="name")
-	return [
-		policy.ScoringRule(
-			name=r.name,
-			category=r.category,
-			points=flt(r.points),
-			condition_type=r.condition_type or policy.FIELD,
-			field=r.field,
-			operator=r.operator,
-			value=r.value,
-			activity=r.activity,
-			min_count=int(r.min_count or 1),
-			within_days=int(r.within_days or 0),
-			expression=r.expression,
-		)
-		for r in rows
-	]
+	return [to_rule(r) for r in rows]
 
 
-def _to_rule(doc) -> policy.ScoringRule:
+def to_rule(row) -> policy.ScoringRule:
+	"""A Lead Scoring Rule (document or row) as the policy reads it; the one mapping, for saving and scoring.
+
+	Values as stored: an empty Minimum Count is 0, which validation refuses for an Activity rule
+	("at least 1"); reading it as 1 would let that pass. Scoring counts at least one activity anyway.
+	"""
 	return policy.ScoringRule(
-		name=doc.name or doc.rule_name,
-		category=doc.category,
-		points=flt(doc.points),
-		condition_type=doc.condition_type,
-		field=doc.field,
-		operator=doc.operator,
-		value=doc.value,
-		activity=doc.activity,
-		min_count=int(doc.min_count or 0),
-		within_days=int(doc.within_days or 0),
-		expression=doc.expression,
+		name=row.name or row.get("rule_name"),
+		category=row.category,
+		points=flt(row.points),
+		condition_type=row.condition_type or policy.FIELD,
+		field=row.field,
+		operator=row.operator,
+		value=row.value,
+		activity=row.activity,
+		min_count=int(row.min_count or 0),
+		within_days=int(row.within_days or 0),
+		expression=row.expression,
 	)
 
 
@@ -78,7 +76,7 @@ def lead_fieldnames() -> list[str]:
 
 
 def validate_rule(doc) -> None:
-	rule = _to_rule(doc)
+	rule = to_rule(doc)
 	problems = policy.rule_problems(rule, lead_fieldnames())
 	if not problems and rule.condition_type == policy.EXPRESSION:
 		problems = _expression_problems(rule.expression)
@@ -86,8 +84,6 @@ def validate_rule(doc) -> None:
 
 
 def _expression_problems(expression: str):
-	from lead_policy.policy.problems import Problem
-
 	sample = frappe._dict({f: None for f in lead_fieldnames()})
 	try:
 		frappe.safe_eval(expression, None, {"doc": sample})
@@ -105,18 +101,26 @@ def _expression_problems(expression: str):
 	return []
 
 
-def rules_changed(doc=None) -> None:
-	"""A rule was added, edited or deleted: clear the cache and rescore open leads in the background."""
-	frappe.cache.delete_value(RULES_CACHE_KEY)
+def rules_changed() -> None:
+	"""Lead Scoring Rule on_update and on_trash: clear the cache and rescore open leads in the background."""
+	forget(RULES_CACHE_KEY)
 	if frappe.flags.in_install or frappe.flags.in_migrate or frappe.flags.in_import:
 		return
+	enqueue_rescore(_("Scoring rules changed"))
+
+
+def enqueue_rescore(reason: str) -> None:
+	"""Rescore every open lead in the background, once however often it is asked for before it runs.
+
+	After the commit, so the job reads what this transaction changed (scheduled jobs commit at the end).
+	"""
 	frappe.enqueue(
 		"lead_policy.scheduler.rescore.rescore_open_leads",
 		queue="long",
 		job_id="lead_policy:rescore_open_leads",
 		deduplicate=True,
 		enqueue_after_commit=True,
-		reason=_("Scoring rules changed"),
+		reason=reason,
 	)
 
 
@@ -260,16 +264,16 @@ def apply_to_lead(doc) -> None:
 	doc.score_updated_on = now_datetime()
 	doc.set("score_breakdown", new_rows)
 	if old != (result.total, result.band):
-		doc.flags.lead_policy_score_change = (old, (result.total, result.band))
+		doc.flags[SCORE_CHANGE_FLAG] = (old, (result.total, result.band))
 
 
 def _rows_key(rows) -> list[tuple]:
 	return [(r["scoring_rule"], r["category"], flt(r["points"]), flt(r["applied_points"], 2)) for r in rows]
 
 
-def log_score_change(doc, reason: str | None = None) -> None:
+def log_score_change(doc) -> None:
 	"""Lead on_update: keep the history of score and band changes."""
-	change = doc.flags.pop("lead_policy_score_change", None)
+	change = doc.flags.pop(SCORE_CHANGE_FLAG, None)
 	if not change:
 		return
 	(old_score, old_band), (new_score, new_band) = change
@@ -281,8 +285,7 @@ def log_score_change(doc, reason: str | None = None) -> None:
 				"new_score": new_score,
 				"old_band": old_band,
 				"new_band": new_band,
-				"reason": reason
-				or doc.flags.lead_policy_score_reason
+				"reason": doc.flags.get(SCORE_REASON_FLAG)
 				or (_("Lead created") if old_score is None else _("Lead updated")),
 			}
 		]
@@ -404,7 +407,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	if changed_leads:
 		_update_scores(updates, now)
 		workload.bands_changed(band_moves)
-		_reassign_on_band_change([owner_lead for owner_lead in band_move_leads])
+		_reassign_on_band_change(band_move_leads)
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
@@ -414,24 +417,17 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 def _reassign_on_band_change(leads: list[str]) -> None:
 	"""Rescoring (an activity, a rule change, decay) moved these open leads to another band: the
 	same reassignment a save would make, when the settings ask for it."""
-	from frappe.utils import cint
-
 	if not leads or not cint(get_settings().reassign_on_change) or not area_enabled("assignment"):
 		return
-	from lead_policy.assignment import assign
-
 	for name in leads:
 		doc = frappe.get_doc("Lead", name)
 		before = frappe._dict(
 			lead_owner=doc.lead_owner, status=doc.status, disabled=doc.disabled, score_band=doc.score_band
 		)
-		assign(
-			doc,
-			handover_reason="Reassignment",
-			handover_details=_("Reassigned automatically because the lead's band changed to {0}.").format(
-				_(doc.score_band)
-			),
+		details = _("Reassigned automatically because the lead's band changed to {0}.").format(
+			_(doc.score_band)
 		)
+		assign(doc, HandoverRequest(details=details))
 		workload.lead_changed(before, doc)  # the owner was set with SQL, not a save
 
 
@@ -515,7 +511,7 @@ def override_score(
 		doc.score_override = None
 		doc.score_override_reason = None
 		doc.score_override_until = None
-		doc.flags.lead_policy_score_reason = _("Override removed by {0}").format(frappe.session.user)
+		doc.flags[SCORE_REASON_FLAG] = _("Override removed by {0}").format(frappe.session.user)
 	else:
 		score = int(score)
 		if not 0 <= score <= 100:
@@ -533,9 +529,7 @@ def override_score(
 		doc.score_override = score
 		doc.score_override_reason = reason.strip()
 		doc.score_override_until = valid_until or None
-		doc.flags.lead_policy_score_reason = _("Override by {0}: {1}").format(
-			frappe.session.user, reason.strip()
-		)
+		doc.flags[SCORE_REASON_FLAG] = _("Override by {0}: {1}").format(frappe.session.user, reason.strip())
 	doc.save()
 	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
 
@@ -544,7 +538,3 @@ def set_action_plan(doc) -> None:
 	if doc.get("score_band"):
 		plan = get_settings().get(f"{doc.score_band.lower()}_action_plan")
 		doc.set_onload("lead_policy_action_plan", plan)
-
-
-def band_of(score: int) -> str:
-	return band_for(score, band_thresholds())

@@ -13,7 +13,8 @@ import frappe
 from frappe.query_builder.functions import Count
 from frappe.utils import cint, now_datetime
 
-CLOSED_STATUSES = ("Converted", "Do Not Contact")
+from lead_policy.policy.lead_status import CLOSED_STATUSES
+
 COLUMNS = {"Hot": "open_hot", "Warm": "open_warm", "Cold": "open_cold"}
 UNSCORED = "open_unscored"
 ALL_COLUMNS = (*COLUMNS.values(), UNSCORED)
@@ -178,13 +179,3 @@ def recount(users: list[str] | None = None) -> int:
 	for user, values in per_user.items():
 		frappe.db.set_value("Lead Rep Workload", user, {**values, "counted_on": now}, update_modified=False)
 	return len(users)
-
-
-def hourly_recount() -> None:
-	"""Safety net for changes made outside the app's hooks (SQL, imports with hooks off)."""
-	try:
-		recount()
-		frappe.db.commit()
-	except Exception:
-		frappe.db.rollback()
-		frappe.log_error(title="Lead Policy: workload recount failed")

@@ -3,23 +3,18 @@
 import frappe
 from frappe import _
 
+from lead_policy import scoring
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.settings import area_enabled
 
 CHUNK = 500
-CLOSED_STATUSES = ("Converted", "Do Not Contact")
 
 
 def daily_decay():
 	"""Engagement points fade with age, so open leads are rescored once a day."""
 	if not area_enabled("scoring"):
 		return
-	frappe.enqueue(
-		"lead_policy.scheduler.rescore.rescore_open_leads",
-		queue="long",
-		job_id="lead_policy:rescore_open_leads",
-		deduplicate=True,
-		reason=_("Daily engagement decay"),
-	)
+	scoring.enqueue_rescore(_("Daily engagement decay"))
 
 
 def rescore_open_leads(reason: str | None = None) -> dict:
@@ -28,8 +23,6 @@ def rescore_open_leads(reason: str | None = None) -> dict:
 	Walks the primary key (``name > last``) so each chunk is an index range scan, however big the
 	table is.
 	"""
-	from lead_policy.scoring import rescore_leads
-
 	if not area_enabled("scoring"):
 		return {"rescored": 0, "changed": 0, "failed": 0}
 	total = frappe.db.count("Lead", {"status": ("not in", CLOSED_STATUSES)})
@@ -47,7 +40,7 @@ def rescore_open_leads(reason: str | None = None) -> dict:
 			break
 		last = names[-1]
 		try:
-			changed += rescore_leads(names, reason=reason)
+			changed += scoring.rescore_leads(names, reason=reason)
 			frappe.db.commit()
 		except Exception:
 			frappe.db.rollback()

@@ -8,8 +8,8 @@ import pytest
 from lead_policy.assignment import RULES_CACHE_KEY, reassign
 from lead_policy.handover import acknowledge
 
+from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule, set_settings
-from .test_foundation import _user_with_roles
 
 
 def territory(name, parent="All Territories", is_group=0):

@@ -9,8 +9,8 @@ from frappe.utils import add_days, getdate, nowdate
 from lead_policy import assignment
 from lead_policy.settings import get_settings
 
+from .fixtures import assignment_rule as rule
 from .helpers import make_lead, set_settings
-from .test_assignment import reps, rule
 
 MANAGER = "lp-sales-manager@example.com"
 

@@ -187,7 +187,7 @@ def test_manager_override_with_reason_is_kept_in_history(no_rules):
 
 
 def test_sales_user_cannot_override(no_rules):
-	from .test_foundation import _user_with_roles
+	from .fixtures import user_with_roles as _user_with_roles
 
 	lead = make_lead()
 	frappe.set_user(_user_with_roles("lp-sales-user@example.com", ["Sales User"]))

@@ -6,8 +6,8 @@ import pytest
 from lead_policy import workload
 from lead_policy.assignment import RULES_CACHE_KEY
 
+from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule
-from .test_foundation import _user_with_roles
 
 
 def counts(user):

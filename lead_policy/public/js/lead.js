@@ -84,15 +84,24 @@ lead_policy.override_score = function (frm) {
 	d.show();
 };
 
+// The reasons are the options of Lead Handover's Reason field, the list the server checks against.
+// "New Assignment" is left out: a lead that changes hands here had an owner, and one that had none
+// gets no handover at all.
 lead_policy.reassign = function (frm) {
+	frappe.model.with_doctype("Lead Handover", () => lead_policy.reassign_dialog(frm));
+};
+
+lead_policy.reassign_dialog = function (frm) {
+	const reasons = (frappe.meta.get_docfield("Lead Handover", "reason").options || "")
+		.split("\n")
+		.filter((reason) => reason && reason !== "New Assignment");
 	const d = new frappe.ui.Dialog({
 		title: __("Reassign Lead"),
 		fields: [
 			{ fieldname: "to_user", fieldtype: "Link", options: "User", label: __("New Owner"), reqd: 1,
 				get_query: () => ({ filters: { enabled: 1, user_type: "System User" } }) },
 			{ fieldname: "reason", fieldtype: "Select", label: __("Reason"), reqd: 1,
-				options: ["Reassignment", "Workload Balancing", "Escalation", "Rep Unavailable", "Recycling",
-					"Conversion to Account Management", "Other"].join("\n"), default: "Reassignment" },
+				options: reasons.join("\n"), default: "Reassignment" },
 			{ fieldname: "details", fieldtype: "Small Text", label: __("Reason Details") },
 			{ fieldname: "note", fieldtype: "Text Editor", label: __("Handover Note"),
 				description: __("Leave empty to fill it from the lead's score, interactions, tasks and consent.") },

@@ -3,9 +3,9 @@
 
 from frappe.model.document import Document
 
+from lead_policy.scoring import rescore_lead
+
 
 class LeadActivity(Document):
 	def after_insert(self):
-		from lead_policy.scoring import rescore_lead
-
 		rescore_lead(self.lead, reason=self.activity_type)

@@ -3,9 +3,16 @@
 
 from frappe.model.document import Document
 
+from lead_policy.assignment import rules_changed, validate_rule
+
 
 class LeadAssignmentRule(Document):
 	def validate(self):
-		from lead_policy.assignment import validate_rule
-
 		validate_rule(self)
+
+	# the rep rows are saved and deleted with their rule, so these cover them too
+	def on_update(self):
+		rules_changed()
+
+	def on_trash(self):
+		rules_changed()

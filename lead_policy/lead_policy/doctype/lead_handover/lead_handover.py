@@ -3,14 +3,12 @@
 
 from frappe.model.document import Document
 
+from lead_policy.handover import refuse_delete, validate_handover
+
 
 class LeadHandover(Document):
 	def validate(self):
-		from lead_policy.handover import validate_handover
-
 		validate_handover(self)
 
 	def on_trash(self):
-		from lead_policy.handover import refuse_delete
-
 		refuse_delete(self)

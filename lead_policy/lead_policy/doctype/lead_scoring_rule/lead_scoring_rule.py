@@ -3,19 +3,15 @@
 
 from frappe.model.document import Document
 
+from lead_policy.scoring import rules_changed, validate_rule
+
 
 class LeadScoringRule(Document):
 	def validate(self):
-		from lead_policy.scoring import validate_rule
-
 		validate_rule(self)
 
 	def on_update(self):
-		from lead_policy.scoring import rules_changed
-
-		rules_changed(self)
+		rules_changed()
 
 	def on_trash(self):
-		from lead_policy.scoring import rules_changed
-
-		rules_changed(self)
+		rules_changed()
