@@ -19,8 +19,11 @@ from frappe.utils import cint, escape_html, now_datetime
 
 from lead_policy import intake
 from lead_policy.client_ip import client_ip
+from lead_policy.intake_payload import reach_problems
 from lead_policy.policy import validation as checks
+from lead_policy.policy.lead_fields import PHONE_FIELDS
 from lead_policy.policy.network import rate_limit_bucket
+from lead_policy.settings import get_settings
 
 CONSENT_KEYS = {"channel", "purpose", "status", "lawful_basis", "evidence", "consent_on", "source_reference"}
 IGNORED_KEYS = {"cmd", "csrf_token", "data"}
@@ -140,7 +143,7 @@ def _consent_entries(consent) -> tuple[list[dict], dict[str, str]]:
 		consent = [consent]
 	if not isinstance(consent, list) or not all(isinstance(c, dict) for c in consent):
 		return [], {"consent": _("consent must be a list of objects.")}
-	meta = frappe.get_meta("Lead Consent") if frappe.db.exists("DocType", "Lead Consent") else None
+	meta = frappe.get_meta("Lead Consent")
 	entries, errors = [], {}
 	for i, row in enumerate(consent):
 		prefix = f"consent[{i}]"
@@ -156,7 +159,7 @@ def _consent_entries(consent) -> tuple[list[dict], dict[str, str]]:
 		for key, value in row.items():
 			if value is not None and not isinstance(value, str):
 				errors[f"{prefix}.{key}"] = _("{0} must be text.").format(key)
-			elif meta and value and meta.get_field(key) and meta.get_field(key).fieldtype == "Select":
+			elif value and meta.get_field(key) and meta.get_field(key).fieldtype == "Select":
 				options = [o for o in (meta.get_field(key).options or "").split("\n") if o]
 				if value not in options:
 					errors[f"{prefix}.{key}"] = _("{0} must be one of {1}.").format(key, ", ".join(options))
@@ -187,8 +190,6 @@ def submit_inquiry(
 	**unknown,
 ) -> dict:
 	"""The /get-in-touch form: anyone may send an enquiry; it becomes a lead with its consent."""
-	from lead_policy.settings import get_settings
-
 	settings = get_settings()
 	_rate_limit(cint(settings.get("web_form_rate_limit")))
 	thanks = {"ok": True, "message": _("Thank you! We have your enquiry and will be in touch shortly.")}
@@ -285,7 +286,7 @@ def _unreachable(email, phone, country, settings) -> dict[str, str]:
 	if isinstance(country, str):
 		values["country"] = country
 	errors = {}
-	for problem in intake.reach_problems(values, settings):
+	for problem in reach_problems(values, settings):
 		if problem.field == "email_id" and values["email_id"]:
 			address = checks.normalise_email(values["email_id"])[:140]
 			if checks.email_syntax_ok(address):
@@ -298,7 +299,7 @@ def _unreachable(email, phone, country, settings) -> dict[str, str]:
 					'Please correct your e-mail address: "{0}" is not a valid address (it should look like'
 					" name@example.com)."
 				).format(address)
-		elif problem.field in checks.PHONE_FIELDS and values["mobile_no"]:
+		elif problem.field in PHONE_FIELDS and values["mobile_no"]:
 			errors["phone"] = _(
 				'Please check your phone number: "{0}" is not a number we can call. Include the country'
 				" code, for example +49 30 1234567."
@@ -315,7 +316,16 @@ def _rate_limit(limit: int) -> None:
 
 	The address is ``client_ip()``, not ``frappe.local.request_ip``: Frappe takes that from the
 	X-Forwarded-For header a visitor writes, so a bot could claim a fresh address per request,
-	and behind a proxy every visitor would share the proxy's bucket. IPv6 counts per /64."""
+	and behind a proxy every visitor would share the proxy's bucket. IPv6 counts per /64.
+
+	Why not Frappe's ``frappe.rate_limiter.rate_limit`` (v15): its ``limit`` may be a callable, but
+	what it counts by is ``frappe.local.request_ip`` or a value of ``frappe.form_dict`` named by
+	``key``, never a callable. Keying it on the client address would mean writing the address into
+	the request's form data from a second decorator, a side channel through the request. It also
+	does nothing without ``frappe.request`` (a call from code or a test), refuses every request at
+	limit 0 (here: no limit), answers with its own generic message, and can leave a counter without
+	expiry: when the key expires between its ``get`` and ``incrby``, ``incrby`` recreates it without
+	a TTL and nothing sets one again, so the address stays blocked. The counter here heals that."""
 	if limit <= 0:
 		return
 	key = frappe.cache.make_key(f"lead_policy:web_form:{rate_limit_bucket(client_ip())}")

@@ -9,8 +9,14 @@ exactly that and nothing else.
 import random
 
 import frappe
+from erpnext.crm.doctype.lead.lead import make_customer
 from frappe import _
 from frappe.utils import add_days, add_to_date, now_datetime
+
+from lead_policy import intake
+from lead_policy.activity import record
+from lead_policy.assignment import reassign
+from lead_policy.consent import record_opt_out
 
 DOMAIN = "lead-policy-demo.example.com"
 MARK = "LP Demo"
@@ -180,8 +186,6 @@ def make_demo(leads: int = 2000, seed: int = 42) -> str:
 			continue
 		counts["leads"] += 1
 		if rng.random() < 0.03 and frappe.db.exists("Lead", lead):
-			from lead_policy.consent import record_opt_out
-
 			record_opt_out(lead, "Email", "Email", f"{MARK}: asked not to be e-mailed")
 			counts["opt_outs"] += 1
 		# activity history, all after the lead arrived; recent arrivals are often busy (warm/hot)
@@ -293,8 +297,6 @@ def _masters() -> None:
 
 def _capture(values: dict, received, channel: str, rng) -> tuple[str, bool]:
 	"""Create one lead through the app's intake; returns (lead, created)."""
-	from lead_policy import intake
-
 	consent = [
 		{
 			"channel": "Email",
@@ -318,14 +320,10 @@ def _capture(values: dict, received, channel: str, rng) -> tuple[str, bool]:
 
 
 def _activity(lead: str, activity_type: str, when) -> None:
-	from lead_policy.activity import record
-
 	record(lead, activity_type, when, source=MARK)
 
 
 def _convert(lead: str) -> None:
-	from erpnext.crm.doctype.lead.lead import make_customer
-
 	customer = make_customer(lead)
 	customer.customer_group = "Commercial"
 	customer.territory = frappe.db.get_value("Lead", lead, "territory") or "All Territories"
@@ -333,8 +331,6 @@ def _convert(lead: str) -> None:
 
 
 def _reassign(lead: str, rng) -> None:
-	from lead_policy.assignment import reassign
-
 	owner = frappe.db.get_value("Lead", lead, "lead_owner")
 	choices = [r[0] for r in REPS if r[0] != owner]
 	reassign(
@@ -374,8 +370,7 @@ def clear_demo() -> str:
 		):
 			if frappe.db.exists("DocType", doctype):
 				frappe.db.delete(doctype, {field: ("in", chunk)})
-		if frappe.db.exists("DocType", "Lead Consent"):
-			frappe.db.delete("Lead Consent", {"lead": ("in", chunk)})
+		frappe.db.delete("Lead Consent", {"lead": ("in", chunk)})
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", chunk)})
 		frappe.db.delete("Lead", {"name": ("in", chunk)})
 		frappe.db.commit()

@@ -4,8 +4,7 @@ The rules are data in ``lead_policy.policy.protected_fields``. Modelled on Frapp
 permlevel fields (``Document.validate_higher_perm_levels``): on a saved lead the stored value is put
 back, on a new lead the empty one, so whatever the app computes next starts from the truth. Unlike
 Frappe, ``ignore_permissions`` is no way around it: the app writes these fields with
-``frappe.db.set_value`` or query-builder updates (no validate), and code that saves a lead with one
-of them set on purpose says so with ``set_by_app``.
+``frappe.db.set_value`` or query-builder updates (no validate).
 """
 
 import frappe
@@ -13,18 +12,12 @@ from frappe import _
 from frappe.model import default_fields
 from frappe.utils import cint, flt, get_datetime, getdate
 
-from lead_policy.intake import OUTBOUND_LIST, IntakeContext
+from lead_policy.intake import INTAKE_FLAG, OUTBOUND_LIST, IntakeContext
 from lead_policy.policy import protected_fields as policy
 
-APP_FIELDS_FLAG = "lead_policy_app_fields"
 DESK_SAVE = "frappe.desk.form.save.savedocs"
 NUMBERS = ("Int", "Check", "Float", "Currency", "Percent", "Rating", "Duration")
 NO_VALUE = frappe.model.no_value_fields
-
-
-def set_by_app(doc, *fieldnames: str) -> None:
-	"""Mark protected fields the app sets on ``doc`` before saving it, so the guard keeps them."""
-	doc.flags[APP_FIELDS_FLAG] = frozenset(doc.flags.get(APP_FIELDS_FLAG) or ()) | set(fieldnames)
 
 
 def guard(doc) -> None:
@@ -61,9 +54,9 @@ def guard(doc) -> None:
 
 
 def _trusted(doc) -> set[str]:
-	trusted = set(doc.flags.get(APP_FIELDS_FLAG) or ())
+	trusted: set[str] = set()
 	if doc.is_new():
-		context = doc.flags.get("lead_policy_intake")
+		context = doc.flags.get(INTAKE_FLAG)
 		# intake.capture takes only known Lead fields from a payload; the batch link is its own
 		if isinstance(context, IntakeContext) and context.channel == OUTBOUND_LIST:
 			trusted.add("outbound_batch")

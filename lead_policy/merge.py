@@ -4,8 +4,8 @@
 lead that stays: communications and their timeline links, comments, CRM notes, ToDos and
 assignments, attachments, contacts and addresses, event participants, and every document with a
 Link to Lead (Lead Activity, Lead Consent, Lead Handover, score and assignment logs, Issues,
-Prospects, Customers, ...) or a Dynamic Link pointing at it (Opportunities, Quotations). Blank
-contact details of the kept lead are filled from the duplicate.
+Prospects, Customers, ...) or a Dynamic Link pointing at it (Opportunities, Quotations): that
+moving is ``relink``. Blank contact details of the kept lead are filled from the duplicate.
 
 Consent follows its address (``policy.merge``): e-mail and phone grants given for the duplicate's
 own address or number stay on the duplicate when the kept lead has another, and do not make the
@@ -15,62 +15,17 @@ The duplicate is not deleted: it stays, disabled, with ``duplicate_of`` pointing
 so links from outside the CRM still resolve and the merge can be traced.
 """
 
-import json
-
 import frappe
 from frappe import _
 from frappe.utils import escape_html, now_datetime
 
+from lead_policy import consent, scoring, workload
+from lead_policy.intake_settings import region_of
 from lead_policy.permissions import require_manager
 from lead_policy.policy import merge as policy
 from lead_policy.policy import validation as checks
-
-# Filled on the kept lead when it has no value and the duplicate has one
-FILL_FIELDS = (
-	"email_id",
-	"mobile_no",
-	"phone",
-	"whatsapp_no",
-	"company_name",
-	"job_title",
-	"website",
-	"city",
-	"state",
-	"country",
-	"territory",
-	"industry",
-	"market_segment",
-	"source",
-	"campaign_name",
-	"utm_source",
-	"utm_medium",
-	"utm_campaign",
-)
-# Contact details move (ERPNext wants a lead's e-mail to be unique, even on a disabled lead)
-MOVE_FIELDS = ("email_id", "mobile_no", "phone", "whatsapp_no")
-# Handled explicitly below, or history that belongs to the record it was written for
-SKIP_DYNAMIC = {
-	"Access Log",
-	"Activity Log",
-	"Comment",
-	"Communication",
-	"Communication Link",
-	"Deleted Document",
-	"DocShare",
-	"Document Follow",
-	"Document Share Key",
-	"Dynamic Link",
-	"Email Queue",
-	"Energy Point Log",
-	"Error Log",
-	"Event Participants",
-	"File",
-	"Notification Log",
-	"Route History",
-	"ToDo",
-	"Version",
-	"View Log",
-}
+from lead_policy.policy.lead_fields import MERGE_FILL_FIELDS, PHONE_FIELDS, REACH_FIELDS
+from lead_policy.relink import relink_lead
 
 
 @frappe.whitelist(methods=["POST"])
@@ -109,7 +64,7 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 		frappe.db.set_value("ToDo", {"name": dup.validation_todo, "status": "Open"}, "status", "Closed")
 	held_back = _contact_not_taken_over(kept, dup)
 	plan = _consent_plan(kept, dup, held_back)
-	moved = relink(duplicate, keep, stay={"Lead Consent": plan.stay})
+	moved = relink_lead(duplicate, keep, stay={"Lead Consent": plan.stay})
 	filled = _fill_blanks(kept, dup, skip=held_back)
 	consent_note = _carry_consent(keep, duplicate, plan)
 	now = now_datetime()
@@ -136,8 +91,6 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	)
 	# consent rows moved with SQL: both summaries follow the ledger (the disabled duplicate keeps only
 	# what was given for its own address or number); it no longer counts in its owner's workload
-	from lead_policy import consent, workload
-
 	consent.refresh_leads([keep, duplicate])
 	if dup.lead_owner:
 		workload.recount([dup.lead_owner])
@@ -146,7 +99,8 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	if kept.duplicate_of == duplicate:
 		kept.duplicate_of = None
 	kept.flags.ignore_permissions = True
-	kept.flags.lead_policy_score_reason = _("Merged with {0}").format(duplicate)
+	# the reason the score log gives for a change this save makes (read by scoring during the save)
+	kept.flags[scoring.SCORE_REASON_FLAG] = _("Merged with {0}").format(duplicate)
 	kept.save()
 	kept.add_comment(
 		"Info",
@@ -188,20 +142,18 @@ def _grants(lead: str, channels) -> bool:
 def _contact_not_taken_over(kept, dup) -> list[str]:
 	"""Contact fields of the duplicate the kept lead must not take over although it lacks them: its
 	own e-mail (phone) grants were recorded before it had any address (number); taking the
-	duplicate's would let them cover one nobody asked about (as intake's ``_email_not_fillable``)."""
+	duplicate's would let them cover one nobody asked about (as ``repeat_enquiry._email_not_fillable``)."""
 	held = []
 	if dup.email_id and not kept.email_id and _grants(kept.name, [policy.EMAIL]):
 		held.append("email_id")
-	numbers = [f for f in checks.PHONE_FIELDS if dup.get(f) and not kept.get(f)]
-	has_number = any(kept.get(f) for f in checks.PHONE_FIELDS)
+	numbers = [f for f in PHONE_FIELDS if dup.get(f) and not kept.get(f)]
+	has_number = any(kept.get(f) for f in PHONE_FIELDS)
 	if numbers and not has_number and _grants(kept.name, policy.NUMBER_CHANNELS):
 		held += numbers
 	return held
 
 
 def _phone_keys(lead, fields) -> set[str]:
-	from lead_policy.intake import region_of
-
 	region = region_of(lead.get("country"))
 	return {k for f in fields if lead.get(f) and (k := checks.phone_key(lead.get(f), region))}
 
@@ -212,29 +164,25 @@ def _consent_plan(kept, dup, held_back) -> policy.ConsentPlan:
 	rows = frappe.get_all(
 		"Lead Consent", filters={"lead": dup.name}, fields=["name", "channel", "status", "email_id", "phone"]
 	)
-	region = None
-	if any(r.phone for r in rows):
-		from lead_policy.intake import region_of
-
-		region = region_of(dup.get("country"))
+	region = region_of(dup.get("country")) if any(r.phone for r in rows) else None
 	kept_email = kept.email_id or ("" if "email_id" in held_back else dup.email_id) or ""
-	taken = [f for f in checks.PHONE_FIELDS if dup.get(f) and not kept.get(f) and f not in held_back]
-	kept_phones = _phone_keys(kept, checks.PHONE_FIELDS) | _phone_keys(dup, taken)
+	taken = [f for f in PHONE_FIELDS if dup.get(f) and not kept.get(f) and f not in held_back]
+	kept_phones = _phone_keys(kept, PHONE_FIELDS) | _phone_keys(dup, taken)
 	return policy.plan_consent(
 		[
 			policy.LedgerRow(
-				r.name,
-				r.channel,
-				r.status,
-				checks.email_key(r.email_id),
-				(checks.phone_key(r.phone, region) or "") if r.phone else "",
+				name=r.name,
+				channel=r.channel,
+				status=r.status,
+				email=checks.email_key(r.email_id),
+				phone=(checks.phone_key(r.phone, region) or "") if r.phone else "",
 			)
 			for r in rows
 		],
-		checks.email_key(dup.email_id),
-		checks.email_key(kept_email),
-		_phone_keys(dup, checks.PHONE_FIELDS),
-		kept_phones,
+		duplicate_email=checks.email_key(dup.email_id),
+		kept_email=checks.email_key(kept_email),
+		duplicate_phones=_phone_keys(dup, PHONE_FIELDS),
+		kept_phones=kept_phones,
 	)
 
 
@@ -242,8 +190,6 @@ def _carry_consent(keep: str, duplicate: str, plan: policy.ConsentPlan) -> list[
 	"""Copy the withdrawals that stay on the duplicate onto the kept lead; lines for its comment."""
 	lines = []
 	if plan.copy:
-		from lead_policy import consent
-
 		fields = [
 			"name",
 			"channel",
@@ -297,159 +243,12 @@ def _carry_consent(keep: str, duplicate: str, plan: policy.ConsentPlan) -> list[
 
 
 def _fill_blanks(kept, dup, skip=()) -> dict:
-	filled = {f: dup.get(f) for f in FILL_FIELDS if dup.get(f) and not kept.get(f) and f not in skip}
+	"""Blank fields of the kept lead take the duplicate's value; the ways to reach the person move
+	(ERPNext wants a lead's e-mail to be unique, even on a disabled lead)."""
+	filled = {f: dup.get(f) for f in MERGE_FILL_FIELDS if dup.get(f) and not kept.get(f) and f not in skip}
 	if filled:
-		cleared = {f: None for f in MOVE_FIELDS if f in filled}
+		cleared = {f: None for f in REACH_FIELDS if f in filled}
 		if cleared:
 			frappe.db.set_value("Lead", dup.name, cleared, update_modified=False)
 		frappe.db.set_value("Lead", kept.name, filled)
 	return filled
-
-
-def relink(old: str, new: str, stay: dict[str, list[str]] | None = None) -> dict[str, int]:
-	"""Point everything linked to lead ``old`` at lead ``new``; returns how many rows per doctype.
-	``stay``: per doctype, the names of records that keep pointing at ``old``."""
-	moved: dict[str, int] = {}
-	stay = {doctype: names for doctype, names in (stay or {}).items() if names}
-
-	def run(label: str, sql: str, values: dict | None = None) -> None:
-		frappe.db.sql(sql, {"old": old, "new": new, **(values or {})})
-		count = frappe.db._cursor.rowcount if frappe.db._cursor else 0
-		if count and count > 0:
-			moved[label] = moved.get(label, 0) + count
-
-	# Communications and their timeline links (a link already present on the kept lead is dropped)
-	run(
-		"Communication",
-		"update `tabCommunication` set reference_name = %(new)s where reference_doctype = 'Lead' and reference_name = %(old)s",
-	)
-	frappe.db.sql(
-		"""delete cl from `tabCommunication Link` cl
-		join `tabCommunication Link` k on k.parent = cl.parent and k.link_doctype = 'Lead' and k.link_name = %(new)s
-		where cl.link_doctype = 'Lead' and cl.link_name = %(old)s""",
-		{"old": old, "new": new},
-	)
-	run(
-		"Communication Link",
-		"update `tabCommunication Link` set link_name = %(new)s where link_doctype = 'Lead' and link_name = %(old)s",
-	)
-	run(
-		"Comment",
-		"update `tabComment` set reference_name = %(new)s where reference_doctype = 'Lead' and reference_name = %(old)s",
-	)
-	# Contacts and addresses
-	frappe.db.sql(
-		"""delete dl from `tabDynamic Link` dl
-		join `tabDynamic Link` k on k.parent = dl.parent and k.parenttype = dl.parenttype
-			and k.link_doctype = 'Lead' and k.link_name = %(new)s
-		where dl.link_doctype = 'Lead' and dl.link_name = %(old)s""",
-		{"old": old, "new": new},
-	)
-	run(
-		"Dynamic Link",
-		"update `tabDynamic Link` set link_name = %(new)s where link_doctype = 'Lead' and link_name = %(old)s",
-	)
-	# Notes (CRM Note rows of the Lead) keep their order after the kept lead's own
-	offset = frappe.db.sql(
-		"select coalesce(max(idx), 0) from `tabCRM Note` where parenttype = 'Lead' and parent = %s", new
-	)[0][0]
-	run(
-		"CRM Note",
-		"update `tabCRM Note` set parent = %(new)s, idx = idx + %(offset)s where parenttype = 'Lead' and parent = %(old)s",
-		{"offset": offset},
-	)
-	run(
-		"File",
-		"update `tabFile` set attached_to_name = %(new)s where attached_to_doctype = 'Lead' and attached_to_name = %(old)s",
-	)
-	run(
-		"Event Participants",
-		"update `tabEvent Participants` set reference_docname = %(new)s where reference_doctype = 'Lead' and reference_docname = %(old)s",
-	)
-	_relink_todos(old, new, run)
-	for doctype, fieldname in _link_fields():
-		if doctype in stay:
-			run(
-				doctype,
-				f"update `tab{doctype}` set `{fieldname}` = %(new)s where `{fieldname}` = %(old)s"
-				" and name not in %(stay)s",
-				{"stay": tuple(stay[doctype])},
-			)
-			continue
-		run(doctype, f"update `tab{doctype}` set `{fieldname}` = %(new)s where `{fieldname}` = %(old)s")
-	for doctype, fieldname, type_field in _dynamic_link_fields():
-		run(
-			doctype,
-			f"update `tab{doctype}` set `{fieldname}` = %(new)s where `{type_field}` = 'Lead' and `{fieldname}` = %(old)s",
-		)
-	return moved
-
-
-def _relink_todos(old: str, new: str, run) -> None:
-	"""ToDos move; an open one for someone who already has an open ToDo on the kept lead is closed
-	(with a note) so nobody is assigned twice. ``_assign`` is rebuilt on both leads."""
-	already = set(
-		frappe.get_all(
-			"ToDo",
-			filters={"reference_type": "Lead", "reference_name": new, "status": "Open"},
-			pluck="allocated_to",
-		)
-	)
-	if already:
-		frappe.db.sql(
-			"""update `tabToDo` set status = 'Closed', description = concat(coalesce(description, ''), %(note)s)
-			where reference_type = 'Lead' and reference_name = %(old)s and status = 'Open' and allocated_to in %(users)s""",
-			{
-				"old": old,
-				"users": tuple(already),
-				"note": "<p>"
-				+ escape_html(_("Closed: lead {0} was merged into {1}.").format(old, new))
-				+ "</p>",
-			},
-		)
-	run(
-		"ToDo",
-		"update `tabToDo` set reference_name = %(new)s where reference_type = 'Lead' and reference_name = %(old)s",
-	)
-	for lead in (new, old):
-		users = frappe.get_all(
-			"ToDo",
-			filters={
-				"reference_type": "Lead",
-				"reference_name": lead,
-				"status": ("not in", ("Cancelled", "Closed")),
-			},
-			pluck="allocated_to",
-		)
-		frappe.db.set_value(
-			"Lead",
-			lead,
-			"_assign",
-			json.dumps(sorted(set(filter(None, users)))) if users else None,
-			update_modified=False,
-		)
-
-
-def _link_fields() -> list[tuple[str, str]]:
-	"""(doctype, fieldname) of every Link to Lead stored in a table, standard or custom."""
-	rows = frappe.db.sql(
-		"""select parent, fieldname from `tabDocField` where fieldtype = 'Link' and options = 'Lead'
-		union select dt, fieldname from `tabCustom Field` where fieldtype = 'Link' and options = 'Lead'"""
-	)
-	return [(dt, f) for dt, f in rows if _stored(dt, f)]
-
-
-def _dynamic_link_fields() -> list[tuple[str, str, str]]:
-	"""(doctype, fieldname, doctype field) of Dynamic Links that can point at a Lead."""
-	rows = frappe.db.sql(
-		"""select parent, fieldname, options from `tabDocField` where fieldtype = 'Dynamic Link'
-		union select dt, fieldname, options from `tabCustom Field` where fieldtype = 'Dynamic Link'"""
-	)
-	return [
-		(dt, f, o) for dt, f, o in rows if dt not in SKIP_DYNAMIC and o and _stored(dt, f) and _stored(dt, o)
-	]
-
-
-def _stored(doctype: str, fieldname: str) -> bool:
-	meta = frappe.get_meta(doctype)
-	return not (meta.issingle or meta.is_virtual) and frappe.db.has_column(doctype, fieldname)

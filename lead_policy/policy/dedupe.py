@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import phonenumbers
 from rapidfuzz import fuzz
 
+from lead_policy.policy import consent as consent_policy
 from lead_policy.policy.problems import Problem, _
 
 EMAIL = "email"
@@ -157,3 +158,23 @@ def phone_variants(raw: str | None, region: str | None) -> set[str]:
 	national = phonenumbers.national_significant_number(number)
 	forms |= {national, "0" + national, f"{number.country_code}{national}"}
 	return {f for f in forms if f}
+
+
+def carried_consent(entries: Iterable[dict] | None, kind: str, *, from_list: bool) -> list[dict]:
+	"""The consent rows of a repeat enquiry that may go to the lead it matched by ``kind``.
+
+	A grant must never re-open contact the person closed: a purchased or partner list
+	(``from_list``) is no consent of theirs, and a match by phone or name says nothing about the
+	existing lead's e-mail address. Withdrawals always pass.
+	"""
+	kept = []
+	for entry in entries or []:
+		if entry.get("status") != consent_policy.GRANTED:
+			kept.append(entry)
+		elif from_list:
+			continue
+		elif entry.get("channel") == consent_policy.EMAIL and kind != EMAIL:
+			continue
+		else:
+			kept.append(entry)
+	return kept

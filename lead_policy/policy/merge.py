@@ -38,6 +38,7 @@ class ConsentPlan:
 
 def plan_consent(
 	rows: Iterable[LedgerRow],
+	*,
 	duplicate_email: str,
 	kept_email: str,
 	duplicate_phones: Iterable[str],

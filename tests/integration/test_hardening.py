@@ -8,11 +8,11 @@ import frappe
 import pytest
 from frappe.utils import add_to_date, now_datetime, random_string
 
-from lead_policy import api, intake, outbound_batch
+from lead_policy import api, intake, outbound_batch, outbound_file
 from lead_policy.merge import merge_leads
 
+from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule, set_settings
-from .test_foundation import _user_with_roles
 
 BATCH = "Outbound Lead Batch"
 ADDRESSES = [f"198.51.100.{i}" for i in range(1, 8)] + [f"203.0.113.{i}" for i in range(50, 70)]
@@ -263,7 +263,7 @@ def test_the_size_is_checked_before_the_file_is_read(monkeypatch):
 	doc = batch()
 	file = csv_file(attached_to_doctype=BATCH, attached_to_name=doc.name)
 	doc.db_set("source_file", file.file_url)
-	monkeypatch.setattr(outbound_batch, "MAX_FILE_BYTES", 20, raising=False)
+	monkeypatch.setattr(outbound_file, "MAX_FILE_BYTES", 20)
 
 	def read(*args, **kwargs):
 		raise AssertionError("the file was read before its size was checked")
@@ -271,7 +271,7 @@ def test_the_size_is_checked_before_the_file_is_read(monkeypatch):
 	from frappe.core.doctype.file.file import File
 
 	monkeypatch.setattr(File, "get_content", read)
-	monkeypatch.setattr("frappe.utils.csvutils.read_csv_content", read)
+	monkeypatch.setattr(outbound_file, "read_csv_content", read)
 	with pytest.raises(frappe.ValidationError) as err:
 		outbound_batch.load_rows(doc.name)
 	assert "List File" in str(err.value) and "at most" in str(err.value)
@@ -292,7 +292,7 @@ def test_an_excel_file_that_unpacks_to_a_huge_size_is_refused(monkeypatch):
 		}
 	).insert(ignore_permissions=True)
 	doc.db_set("source_file", file.file_url)
-	monkeypatch.setattr(outbound_batch, "MAX_UNPACKED_BYTES", 100_000, raising=False)
+	monkeypatch.setattr(outbound_file, "MAX_UNPACKED_BYTES", 100_000)
 	with pytest.raises(frappe.ValidationError) as err:
 		outbound_batch.load_rows(doc.name)
 	assert "List File" in str(err.value) and "at most" in str(err.value)
@@ -324,7 +324,7 @@ def test_the_hourly_job_fails_batches_whose_run_died_and_leaves_live_ones(monkey
 			raise ConnectionError("redis went away")
 		return states.get(name)
 
-	monkeypatch.setattr(outbound_batch, "get_job_status", job_status, raising=False)
+	monkeypatch.setattr(outbound_batch, "get_job_status", job_status)
 	logged = []
 	monkeypatch.setattr(frappe, "log_error", lambda *a, **kw: logged.append(kw))
 	from lead_policy.scheduler import outbound as outbound_job
@@ -345,7 +345,7 @@ def test_the_hourly_job_fails_batches_whose_run_died_and_leaves_live_ones(monkey
 
 
 def test_opening_or_retrying_a_dead_batch_releases_it(monkeypatch):
-	monkeypatch.setattr(outbound_batch, "get_job_status", lambda job_id: None, raising=False)
+	monkeypatch.setattr(outbound_batch, "get_job_status", lambda job_id: None)
 	opened, retried = stuck(), stuck()
 	doc = frappe.get_doc(BATCH, opened)
 	doc.run_method("onload")

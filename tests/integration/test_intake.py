@@ -9,10 +9,11 @@ import pytest
 from frappe.utils import add_days, add_to_date, get_datetime, get_system_timezone, now_datetime, random_string
 
 from lead_policy import api, intake, outbound_batch
+from lead_policy.consent import record_consent
 from lead_policy.merge import merge_leads
 
+from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, set_settings
-from .test_foundation import _user_with_roles
 
 TEST_IPS = ("203.0.113.7", "203.0.113.8", "203.0.113.9")
 
@@ -124,16 +125,15 @@ def test_web_form_creates_a_lead_as_guest_with_source_consent_and_activity(env):
 		"Lead Activity", filters={"lead": lead.name}, fields=["activity_type", "source"]
 	)
 	assert [(a.activity_type, a.source) for a in activity] == [("Form Submission", "Web Form")]
-	if frappe.db.exists("DocType", "Lead Consent"):
-		rows = frappe.get_all(
-			"Lead Consent", filters={"lead": lead.name}, fields=["channel", "purpose", "source", "evidence"]
-		)
-		assert {(r.channel, r.purpose) for r in rows} == {
-			("Email", "Sales Contact"),
-			("Phone", "Sales Contact"),
-			("Email", "Marketing/Nurture"),
-		}
-		assert all(r.source == "Web Form" and "203.0.113.7" in r.evidence for r in rows)
+	rows = frappe.get_all(
+		"Lead Consent", filters={"lead": lead.name}, fields=["channel", "purpose", "source", "evidence"]
+	)
+	assert {(r.channel, r.purpose) for r in rows} == {
+		("Email", "Sales Contact"),
+		("Phone", "Sales Contact"),
+		("Email", "Marketing/Nurture"),
+	}
+	assert all(r.source == "Web Form" and "203.0.113.7" in r.evidence for r in rows)
 
 
 def test_web_form_page_shows_consent_wording_and_honeypot():
@@ -262,8 +262,7 @@ def test_api_creates_a_lead_with_source_campaign_utm_and_consent():
 	assert frappe.db.get_value("Campaign", lead.campaign_name, "campaign_name") == "LP Spring"
 	assert lead.mobile_no == "+12025550143"  # the lead's country decides, not the default
 	assert out["validation_status"] == "Valid"
-	if frappe.db.exists("DocType", "Lead Consent"):
-		assert frappe.db.get_value("Lead Consent", {"lead": lead.name}, "source") == "API"
+	assert frappe.db.get_value("Lead Consent", {"lead": lead.name}, "source") == "API"
 
 
 def test_api_returns_the_existing_lead_for_a_duplicate():
@@ -717,12 +716,7 @@ def test_merge_keeps_every_linked_record(env):
 			"attached_to_name": dup.name,
 		}
 	).insert(ignore_permissions=True)
-	if frappe.db.exists("DocType", "Lead Consent"):
-		from lead_policy.consent import record_consent
-
-		record_consent(
-			dup.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes on the phone"
-		)
+	record_consent(dup.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes on the phone")
 	activities = frappe.db.count("Lead Activity", {"lead": dup.name})
 	assert activities >= 1  # the e-mail above
 
@@ -746,8 +740,7 @@ def test_merge_keeps_every_linked_record(env):
 	assert frappe.db.get_value("File", file.name, "attached_to_name") == keep.name
 	assert {t.allocated_to for t in open_todos(keep.name)} >= {env, other}
 	assert other in json.loads(frappe.db.get_value("Lead", keep.name, "_assign"))
-	if frappe.db.exists("DocType", "Lead Consent"):
-		assert frappe.db.get_value("Lead Consent", {"lead": keep.name}, "channel") == "Phone"
+	assert frappe.db.get_value("Lead Consent", {"lead": keep.name}, "channel") == "Phone"
 	dup.reload()
 	assert dup.disabled and dup.duplicate_of == keep.name and not dup.mobile_no
 	assert not open_todos(dup.name)
@@ -864,14 +857,12 @@ def test_outbound_batch_accepts_holds_and_rejects_with_reasons():
 	lead = frappe.get_doc("Lead", by_name["Ok"].lead)
 	assert (lead.lead_channel, lead.source, lead.outbound_batch) == ("Outbound List", "Exhibition", doc.name)
 	assert lead.mobile_no == "+49303330001" and not lead.captured_late
-	if frappe.db.exists("DocType", "Lead Consent"):
-		evidence = frappe.get_all(
-			"Lead Consent", filters={"lead": lead.name}, fields=["source", "source_reference", "evidence"]
-		)
-		assert evidence and all(
-			e.source == "Import" and doc.name in e.source_reference and "booth" in e.evidence
-			for e in evidence
-		)
+	evidence = frappe.get_all(
+		"Lead Consent", filters={"lead": lead.name}, fields=["source", "source_reference", "evidence"]
+	)
+	assert evidence and all(
+		e.source == "Import" and doc.name in e.source_reference and "booth" in e.evidence for e in evidence
+	)
 
 	# a held row, corrected, is vetted again; the others stay as they were
 	far = doc.getone("rows", {"first_name": "Far"})
@@ -904,10 +895,6 @@ def test_outbound_rows_without_documented_basis_are_held():
 
 
 def test_outbound_withdrawn_consent_is_rejected():
-	if not frappe.db.exists("DocType", "Lead Consent"):
-		pytest.skip("no consent ledger")
-	from lead_policy.consent import record_consent
-
 	lead = make_lead(email_id=email())
 	record_consent(
 		lead.name,
@@ -997,14 +984,3 @@ def test_outbound_processing_is_for_managers():
 	frappe.set_user(_user_with_roles("lp-intake-rep@example.com", ["Sales User"]))
 	with pytest.raises(frappe.PermissionError):
 		outbound_batch.process(doc.name)
-
-
-def test_repeat_enquiry_cannot_reopen_contact_by_another_address_or_a_list():
-	from lead_policy.intake import _consent_for_existing
-
-	grant = {"channel": "Email", "purpose": "Sales Contact", "status": "Granted", "lawful_basis": "Consent"}
-	withdraw = {**grant, "status": "Withdrawn"}
-	phone = {**grant, "channel": "Phone"}
-	assert _consent_for_existing([grant, phone], "phone", "Web Form") == [phone]
-	assert _consent_for_existing([grant], "email", "Web Form") == [grant]
-	assert _consent_for_existing([grant, withdraw], "email", "Outbound List") == [withdraw]

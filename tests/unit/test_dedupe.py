@@ -192,3 +192,12 @@ def test_vetting_always_gives_a_reason_unless_accepted(named, has_email, suppres
 	assert (verdict.status == vetting.ACCEPTED) == (not verdict.reasons)
 	if suppressed:
 		assert verdict.status == vetting.REJECTED
+
+
+def test_repeat_enquiry_cannot_reopen_contact_by_another_address_or_a_list():
+	grant = {"channel": "Email", "purpose": "Sales Contact", "status": "Granted", "lawful_basis": "Consent"}
+	withdraw = {**grant, "status": "Withdrawn"}
+	phone = {**grant, "channel": "Phone"}
+	assert d.carried_consent([grant, phone], "phone", from_list=False) == [phone]
+	assert d.carried_consent([grant], "email", from_list=False) == [grant]
+	assert d.carried_consent([grant, withdraw], "email", from_list=True) == [withdraw]

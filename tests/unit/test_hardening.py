@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lead_policy.policy import cleaning as c
 from lead_policy.policy import jobs, merge, network
 from lead_policy.policy import scoring as s
-from lead_policy.policy import validation as v
 
 LOOPBACK, _invalid = network.parse_networks(None)
 
@@ -191,19 +191,19 @@ def test_a_failing_expression_scores_zero_and_is_reported():
 
 # ---------- 4. formulas in spreadsheet exports ----------
 
-TRIGGERS = tuple(v.FORMULA_TRIGGERS)
+TRIGGERS = tuple(c.FORMULA_TRIGGERS)
 TEXT_FIELDS = {
-	"first_name": v.FieldSpec(v.TEXT),
-	"company_name": v.FieldSpec(v.TEXT),
-	"notes": v.FieldSpec(v.LONG_TEXT, 5000),
-	"mobile_no": v.FieldSpec(v.PHONE),
-	"email_id": v.FieldSpec(v.EMAIL),
+	"first_name": c.FieldSpec(c.TEXT),
+	"company_name": c.FieldSpec(c.TEXT),
+	"notes": c.FieldSpec(c.LONG_TEXT, 5000),
+	"mobile_no": c.FieldSpec(c.PHONE),
+	"email_id": c.FieldSpec(c.EMAIL),
 }
 
 
 @pytest.mark.parametrize("strict", [False, True])
 def test_formula_triggers_are_stripped_from_text_fields_with_a_note(strict):
-	cleaned = v.clean_payload(
+	cleaned = c.clean_payload(
 		{
 			"first_name": '=HYPERLINK("http://evil.example","Click")',
 			"company_name": "@SUM(A1:A9)",
@@ -225,7 +225,7 @@ def test_formula_triggers_are_stripped_from_text_fields_with_a_note(strict):
 
 
 def test_inner_hyphens_and_plain_values_are_left_alone():
-	cleaned = v.clean_payload({"first_name": "Anna-Lena", "company_name": "Smith & Co"}, TEXT_FIELDS, False)
+	cleaned = c.clean_payload({"first_name": "Anna-Lena", "company_name": "Smith & Co"}, TEXT_FIELDS, False)
 	assert cleaned.values == {"first_name": "Anna-Lena", "company_name": "Smith & Co"} and not cleaned.notes
 
 
@@ -242,7 +242,7 @@ def test_inner_hyphens_and_plain_values_are_left_alone():
 )
 def test_no_cleaned_text_field_starts_with_a_formula_trigger(payload):
 	for strict in (False, True):
-		for value in v.clean_payload(payload, TEXT_FIELDS, strict).values.values():
+		for value in c.clean_payload(payload, TEXT_FIELDS, strict).values.values():
 			assert value and not value.startswith(TRIGGERS)
 
 
@@ -283,22 +283,42 @@ def test_email_grants_for_another_address_stay_and_withdrawals_are_copied():
 		("Email", "Granted", ""),  # recorded before the row kept its address: the duplicate's
 		("Post", "Granted"),
 	)
-	plan = merge.plan_consent(ledger, "b@dup.example", "a@kept.example", [], [])
+	plan = merge.plan_consent(
+		ledger,
+		duplicate_email="b@dup.example",
+		kept_email="a@kept.example",
+		duplicate_phones=[],
+		kept_phones=[],
+	)
 	assert plan.move == ["C3"]
 	assert plan.stay == ["C0", "C1", "C2"] and plan.copy == ["C1"]
 
 
 def test_email_consent_for_the_same_address_moves():
 	ledger = rows(("Email", "Granted", "A@Kept.example"), ("Email", "Withdrawn", ""))
-	plan = merge.plan_consent(ledger, "a@kept.example", "a@kept.example", [], [])
+	plan = merge.plan_consent(
+		ledger,
+		duplicate_email="a@kept.example",
+		kept_email="a@kept.example",
+		duplicate_phones=[],
+		kept_phones=[],
+	)
 	assert plan.move == ["C0", "C1"] and not plan.stay and not plan.copy
 
 
 def test_phone_consent_follows_the_number():
 	ledger = rows(("Phone", "Granted"), ("SMS/WhatsApp", "Withdrawn"), ("Phone", "Granted", "", "+4930111"))
-	other = merge.plan_consent(ledger, "", "", ["+4930222"], ["+4930111"])
+	other = merge.plan_consent(
+		ledger, duplicate_email="", kept_email="", duplicate_phones=["+4930222"], kept_phones=["+4930111"]
+	)
 	assert other.move == ["C2"] and other.stay == ["C0", "C1"] and other.copy == ["C1"]
-	same = merge.plan_consent(ledger, "", "", ["+4930222"], ["+4930222", "+4930111"])
+	same = merge.plan_consent(
+		ledger,
+		duplicate_email="",
+		kept_email="",
+		duplicate_phones=["+4930222"],
+		kept_phones=["+4930222", "+4930111"],
+	)
 	assert same.move == ["C0", "C1", "C2"]
 
 
@@ -316,7 +336,9 @@ def test_phone_consent_follows_the_number():
 )
 def test_no_opt_out_is_lost_and_no_grant_reaches_another_address(specs, dup_email, kept_email):
 	ledger = rows(*specs)
-	plan = merge.plan_consent(ledger, dup_email, kept_email, ["+1"], ["+2"])
+	plan = merge.plan_consent(
+		ledger, duplicate_email=dup_email, kept_email=kept_email, duplicate_phones=["+1"], kept_phones=["+2"]
+	)
 	by_name = {r.name: r for r in ledger}
 	assert sorted(plan.move + plan.stay) == sorted(by_name)
 	for name in plan.stay:

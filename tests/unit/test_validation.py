@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lead_policy.policy import cleaning as c
 from lead_policy.policy import validation as v
 from lead_policy.policy.worktime import WorkingTime, hours_between
 
@@ -205,16 +206,16 @@ def test_working_hours_never_exceed_clock_hours_and_add_up(start, a, b):
 # ---------- payload cleaning ----------
 
 SPECS = {
-	"first_name": v.FieldSpec(v.TEXT, 20),
-	"email_id": v.FieldSpec(v.EMAIL, 140),
-	"mobile_no": v.FieldSpec(v.PHONE, 140),
-	"notes": v.FieldSpec(v.LONG_TEXT, 50),
-	"received_at": v.FieldSpec(v.DATETIME),
+	"first_name": c.FieldSpec(c.TEXT, 20),
+	"email_id": c.FieldSpec(c.EMAIL, 140),
+	"mobile_no": c.FieldSpec(c.PHONE, 140),
+	"notes": c.FieldSpec(c.LONG_TEXT, 50),
+	"received_at": c.FieldSpec(c.DATETIME),
 }
 
 
 def test_strict_refuses_every_bad_value_with_a_message_per_field():
-	out = v.clean_payload(
+	out = c.clean_payload(
 		{
 			"first_name": "<b>Ann</b>",
 			"email_id": "ann@",
@@ -238,12 +239,12 @@ def test_strict_refuses_every_bad_value_with_a_message_per_field():
 
 
 def test_strict_refuses_wrong_types():
-	out = v.clean_payload({"first_name": ["Ann"], "email_id": 5}, SPECS, strict=True)
+	out = c.clean_payload({"first_name": ["Ann"], "email_id": 5}, SPECS, strict=True)
 	assert [p.message for p in out.problems] == ["{field} must be text."] * 2
 
 
 def test_lenient_repairs_and_notes():
-	out = v.clean_payload(
+	out = c.clean_payload(
 		{
 			"first_name": "  Ann <script>alert(1)</script>  ",
 			"email_id": "ann@",
@@ -261,17 +262,17 @@ def test_lenient_repairs_and_notes():
 
 
 def test_datetimes_are_read_in_common_forms():
-	out = v.clean_payload({"received_at": "2026-01-31T14:05:00"}, SPECS, strict=True)
+	out = c.clean_payload({"received_at": "2026-01-31T14:05:00"}, SPECS, strict=True)
 	assert out.values["received_at"] == datetime(2026, 1, 31, 14, 5)
-	out = v.clean_payload({"received_at": "2026-01-31T14:05:00Z"}, SPECS, strict=True)
+	out = c.clean_payload({"received_at": "2026-01-31T14:05:00Z"}, SPECS, strict=True)
 	assert out.values["received_at"].utcoffset() == timedelta(0)
 
 
 @given(st.text(max_size=300))
 def test_stripped_text_has_no_markup_left(text):
-	clean = v.clean_text(v.strip_markup(text))
+	clean = c.clean_text(c.strip_markup(text))
 	assert "<" not in clean and ">" not in clean
-	assert v.clean_text(clean) == clean  # cleaning is idempotent
+	assert c.clean_text(clean) == clean  # cleaning is idempotent
 
 
 @given(
@@ -280,7 +281,7 @@ def test_stripped_text_has_no_markup_left(text):
 	)
 )
 def test_lenient_cleaning_never_raises_and_keeps_only_known_fields(payload):
-	out = v.clean_payload(payload, SPECS, strict=False)
+	out = c.clean_payload(payload, SPECS, strict=False)
 	assert set(out.values) <= set(SPECS)
 	for key, value in out.values.items():
 		if isinstance(value, str):

@@ -3,14 +3,12 @@
 
 from frappe.model.document import Document
 
+from lead_policy.outbound_batch import on_form_load, validate_batch
+
 
 class OutboundLeadBatch(Document):
 	def onload(self):
-		from lead_policy.outbound_batch import on_form_load
-
 		on_form_load(self)
 
 	def validate(self):
-		from lead_policy.outbound_batch import validate_batch
-
 		validate_batch(self)

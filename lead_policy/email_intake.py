@@ -1,0 +1,59 @@
+"""Leads an incoming Email Account creates (Append To: Lead): recognising them, their source and
+receipt time, and a sender who is already a lead (the mail then goes to that lead)."""
+
+import sys
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime
+
+from lead_policy.duplicates import find_matches
+from lead_policy.intake_settings import region_of
+from lead_policy.policy import dedupe
+from lead_policy.settings import area_enabled, get_settings
+
+
+def inbound_mail(doc):
+	"""The e-mail ERPNext is creating this lead from, if any.
+
+	An Email Account with Append To: Lead creates the lead in
+	``frappe.email.receive.InboundMail._create_reference_document`` with ``ignore_mandatory`` and
+	nothing else to tell it apart: that call on the stack is the signal, and it carries the mail.
+	"""
+	if not doc.flags.ignore_mandatory:
+		return None
+	frame = sys._getframe(1)
+	for _depth in range(40):
+		if frame is None:
+			return None
+		if (
+			frame.f_code.co_name == "_create_reference_document"
+			and frame.f_globals.get("__name__") == "frappe.email.receive"
+		):
+			return frame.f_locals.get("self")
+		frame = frame.f_back
+	return None
+
+
+def take_over(doc, mail) -> None:
+	"""Source and receipt time of a lead made from ``mail``; refuses it when the sender is already a
+	lead, so that Frappe's receiver files the mail on that lead instead."""
+	settings = get_settings()
+	if (
+		not doc.source
+		and settings.get("email_lead_source")
+		and frappe.db.exists("Lead Source", settings.email_lead_source)
+	):
+		doc.source = settings.email_lead_source
+	if not doc.received_at and getattr(mail, "date", None):
+		doc.received_at = get_datetime(mail.date)
+	if doc.email_id and area_enabled("duplicate_check"):
+		region = region_of(doc.country, settings)
+		matches = [
+			m for m in find_matches(doc, region, settings=settings) if m.certain and m.kind == dedupe.EMAIL
+		]
+		if matches:
+			# Frappe's receiver then files the mail on the lead with this address (the existing one)
+			raise frappe.DuplicateEntryError(
+				_("{0} is already lead {1}.").format(doc.email_id, matches[0].lead)
+			)
