@@ -20,7 +20,7 @@ from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
 from lead_policy import resubscription, suppression
 from lead_policy.deletion import carry_over_withdrawals
-from lead_policy.permissions import is_manager
+from lead_policy.permissions import is_manager, is_system_manager
 from lead_policy.policy import consent as policy
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
@@ -198,7 +198,7 @@ def on_lead_update(doc) -> None:
 
 
 def validate_consent(doc) -> None:
-	if not doc.is_new() and not _is_system_manager():
+	if not doc.is_new() and not is_system_manager():
 		frappe.throw(
 			_(
 				"Consent records are never changed: to withdraw or renew consent, record a new entry."
@@ -211,7 +211,7 @@ def validate_consent(doc) -> None:
 		# not mandatory in the doctype: rows of a deleted lead outlive it, unlinked (lead_policy.deletion)
 		frappe.throw(_("Lead: choose the lead this consent is about."), frappe.MandatoryError)
 	if doc.is_new():
-		doc.recorded_by = doc.recorded_by if _is_system_manager() and doc.recorded_by else frappe.session.user
+		doc.recorded_by = doc.recorded_by if is_system_manager() and doc.recorded_by else frappe.session.user
 		lead = (
 			frappe.db.get_value("Lead", doc.lead, ["lead_name", "email_id"], as_dict=True)
 			if doc.lead
@@ -294,16 +294,11 @@ def after_consent_insert(doc) -> None:
 
 
 def refuse_delete(doc) -> None:
-	if not _is_system_manager():
+	if not is_system_manager():
 		frappe.throw(
 			_("Consent records are the lead's evidence and cannot be deleted; record a withdrawal instead."),
 			frappe.PermissionError,
 		)
-
-
-def _is_system_manager(user: str | None = None) -> bool:
-	user = user or frappe.session.user
-	return user == "Administrator" or "System Manager" in frappe.get_roles(user)
 
 
 # ---------- reading the ledger ----------
@@ -543,71 +538,6 @@ def add_consent(
 	return {"consent": name, "consent_status": frappe.db.get_value("Lead", lead, "consent_status")}
 
 
-# ---------- calls without consent ----------
-
-
-def flag_calls(leads, channel: str, reference: tuple[str, str]) -> None:
-	"""A call or message logged without consent for its channel is kept, and flagged on the lead."""
-	if not area_enabled("consent"):
-		return
-	leads = sorted(set(leads))
-	rows = (
-		frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["name", "unsubscribed", "status"])
-		if leads
-		else []
-	)
-	allow_li = bool(cint(get_settings().allow_legitimate_interest))
-	for state in contact_states(rows):
-		decision = policy.can_contact(
-			state.records, channel, policy.SALES, status=state.status, allow_legitimate_interest=allow_li
-		)
-		if decision.allowed:
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Comment",
-				"comment_type": "Info",
-				"reference_doctype": "Lead",
-				"reference_name": state.lead,
-				"content": _(
-					"{0} {1} was logged without {2} consent: {3} Record the lead's consent or opt-out."
-				).format(_(reference[0]), escape_html(reference[1]), _(channel), decision.problem.render(_)),
-			}
-		).insert(ignore_permissions=True)
-
-
-def _linked_leads(doc, table: str) -> set[str]:
-	return {
-		row.link_name
-		for row in doc.get(table) or []
-		if row.get("link_doctype") == "Lead" and row.get("link_name")
-	}
-
-
-def on_call_log_insert(doc, method=None) -> None:
-	if (doc.get("type") or "Outgoing") != "Outgoing":
-		return  # the lead called us
-	flag_calls(_linked_leads(doc, "links"), policy.PHONE, ("Call Log", doc.name))
-
-
-def on_communication_insert(doc, method=None) -> None:
-	if doc.communication_type != "Communication" or doc.sent_or_received != "Sent":
-		return
-	if doc.communication_medium == "Email":
-		if area_enabled("consent"):
-			from lead_policy.email_guard import flag_logged_email
-
-			flag_logged_email(doc)
-		return
-	medium = {"Phone": policy.PHONE, "SMS": policy.SMS}.get(doc.communication_medium)
-	if not medium:
-		return
-	leads = _linked_leads(doc, "timeline_links")
-	if doc.reference_doctype == "Lead" and doc.reference_name:
-		leads.add(doc.reference_name)
-	flag_calls(leads, medium, ("Communication", doc.name))
-
-
 # ---------- permissions ----------
 
 
@@ -627,7 +557,7 @@ def permission_query(user: str | None = None) -> str | None:
 
 def has_permission(doc, ptype=None, user=None) -> bool:
 	user = user or frappe.session.user
-	if ptype in ("write", "delete", "cancel", "submit", "amend") and not _is_system_manager(user):
+	if ptype in ("write", "delete", "cancel", "submit", "amend") and not is_system_manager(user):
 		return False
 	if is_manager(user):
 		return True

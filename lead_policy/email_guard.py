@@ -325,29 +325,6 @@ def add_opt_out_footer(message: str) -> str:
 	return msg.as_string(policy=email_policy.SMTP) if changed else message
 
 
-def flag_logged_email(doc) -> None:
-	"""An e-mail recorded as sent (not through the app's queue) to a lead without consent is kept
-	and flagged on the lead. A mail actually sent from here was refused before, so this is a log."""
-	if doc.delivery_status == "Rejected" or doc.reference_doctype in EXEMPT_DOCTYPES:
-		return
-	blocked = blocked_recipients(addresses_of(doc.recipients, doc.cc, doc.bcc), policy.SALES)
-	for _address, (rows, decision) in blocked.items():
-		for row in rows:
-			frappe.get_doc(
-				{
-					"doctype": "Comment",
-					"comment_type": "Info",
-					"reference_doctype": "Lead",
-					"reference_name": row.name,
-					"content": _(
-						"{0} {1} was recorded without {2} consent: {3} Record the lead's consent or opt-out."
-					).format(
-						_("Communication"), escape_html(doc.name), _(policy.EMAIL), decision.problem.render(_)
-					),
-				}
-			).insert(ignore_permissions=True)
-
-
 # ---------- opting out ----------
 
 

@@ -1,3 +1,5 @@
+from lead_policy.policy import personal_data
+
 app_name = "lead_policy"
 app_title = "Lead Policy"
 app_publisher = "lead_policy contributors"
@@ -18,47 +20,24 @@ doctype_js = {
 	"Personal Data Deletion Request": "public/js/personal_data_deletion_request.js",
 }
 
-# ERPNext's Lead is extended with doc_events, never override_doctype_class (that keeps only the
-# last app's class and collides with other apps).
+# Every doc_event enters through lead_policy/events/<doctype>.py, one handler per Frappe event, which
+# calls the policy areas in order. ERPNext's Lead is extended this way, never with
+# override_doctype_class (that keeps only the last app's class and collides with other apps).
+_EVENTS = {
+	"Lead": ("onload", "before_insert", "validate", "after_insert", "on_update", "on_trash"),
+	"Customer": ("after_insert", "on_update"),
+	"Communication": ("validate", "after_insert", "on_update"),
+	"Call Log": ("after_insert",),
+	"Event": ("after_insert",),
+	"Territory": ("on_update", "on_trash"),
+	"Email Queue": ("before_insert",),
+	"Email Unsubscribe": ("after_insert",),
+	"Email Group Member": ("on_update",),
+	"Personal Data Deletion Request": ("on_change",),
+}
 doc_events = {
-	"Lead": {
-		"onload": "lead_policy.events.lead.onload",
-		"before_insert": "lead_policy.events.lead.before_insert",
-		"validate": "lead_policy.events.lead.validate",
-		"after_insert": "lead_policy.events.lead.after_insert",
-		"on_update": "lead_policy.events.lead.on_update",
-		"on_trash": "lead_policy.events.lead.on_trash",
-	},
-	# ERPNext marks a lead Converted with plain SQL when a Customer is made from it
-	"Customer": {
-		"after_insert": "lead_policy.workload.on_customer_change",
-		"on_update": "lead_policy.workload.on_customer_change",
-	},
-	# Contact with a lead becomes a scoring signal (Lead Activity)
-	# E-mail to a lead needs consent (policy 2.2); calls without consent are flagged
-	"Communication": {
-		"validate": "lead_policy.email_guard.validate_communication",
-		"after_insert": [
-			"lead_policy.activity.on_communication_insert",
-			"lead_policy.consent.on_communication_insert",
-		],
-		"on_update": "lead_policy.activity.on_communication_update",
-	},
-	"Call Log": {
-		"after_insert": ["lead_policy.activity.on_call_log_insert", "lead_policy.consent.on_call_log_insert"]
-	},
-	"Event": {"after_insert": "lead_policy.activity.on_event_insert"},
-	# Assignment caches territory ancestry
-	"Territory": {
-		"on_update": "lead_policy.assignment.clear_territory_cache",
-		"on_trash": "lead_policy.assignment.clear_territory_cache",
-	},
-	# Every frappe.sendmail (campaigns, newsletters, notifications): consent and opt-out link
-	"Email Queue": {"before_insert": "lead_policy.email_guard.before_email_queue_insert"},
-	# Opt-outs made through Frappe (unsubscribe links, newsletter groups) reach the ledger
-	"Email Unsubscribe": {"after_insert": "lead_policy.email_guard.on_email_unsubscribe"},
-	"Email Group Member": {"on_update": "lead_policy.email_guard.on_email_group_member_update"},
-	"Personal Data Deletion Request": {"on_change": "lead_policy.privacy.on_deletion_request_change"},
+	doctype: {event: f"lead_policy.events.{doctype.lower().replace(' ', '_')}.{event}" for event in events}
+	for doctype, events in _EVENTS.items()
 }
 
 permission_query_conditions = {
@@ -94,18 +73,7 @@ user_data_fields = [
 	{
 		"doctype": "Lead",
 		"filter_by": "email_id",
-		"redact_fields": [
-			"first_name",
-			"middle_name",
-			"last_name",
-			"lead_name",
-			"title",
-			"phone",
-			"mobile_no",
-			"whatsapp_no",
-			"fax",
-			"email_id",
-		],
+		"redact_fields": list(personal_data.IDENTIFYING),
 	},
 	{
 		"doctype": "Lead Consent",

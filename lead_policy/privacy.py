@@ -22,44 +22,12 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from lead_policy import suppression
-from lead_policy.consent import _is_system_manager
+from lead_policy.permissions import is_system_manager
 from lead_policy.policy import suppression as suppression_policy
+from lead_policy.policy.personal_data import ANON_NAME, ANONYMISED, IDENTIFYING
 
-ANON_NAME = "Anonymised Lead"
 REDACTED = "[REDACTED]"
-
-# Personal fields of ERPNext's Lead and the value they get (None empties them)
-LEAD_FIELDS = {
-	"first_name": "Anonymised",
-	"middle_name": None,
-	"last_name": None,
-	"lead_name": ANON_NAME,
-	"title": ANON_NAME,
-	"salutation": None,
-	"gender": None,
-	"email_id": None,
-	"phone": None,
-	"mobile_no": None,
-	"whatsapp_no": None,
-	"fax": None,
-	"phone_ext": None,
-	"image": None,
-}
 MIN_TOKEN = 3  # shorter strings are not replaced in free text (would damage unrelated words)
-
-
-# The Lead fields that identify a person (what erasure removes and searches for elsewhere).
-PERSONAL_FIELDS = (
-	"lead_name",
-	"first_name",
-	"middle_name",
-	"last_name",
-	"email_id",
-	"phone",
-	"mobile_no",
-	"whatsapp_no",
-	"fax",
-)
 
 
 def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
@@ -67,7 +35,7 @@ def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 	row = frappe.db.get_value(
 		"Lead",
 		lead,
-		["name", *PERSONAL_FIELDS, "anonymised_on"],
+		["name", *IDENTIFYING, "anonymised_on"],
 		as_dict=True,
 	)
 	if not row or row.anonymised_on:
@@ -81,7 +49,7 @@ def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 	_files(("Lead", [lead]), ("Lead Consent", consents))
 	_contacts_and_addresses(lead, tokens)
 
-	values = {k: v for k, v in LEAD_FIELDS.items() if frappe.db.has_column("Lead", k)}
+	values = {k: v for k, v in ANONYMISED.items() if frappe.db.has_column("Lead", k)}
 	values.update({"anonymised_on": now})
 	frappe.db.set_value("Lead", lead, values, update_modified=True)
 	frappe.db.sql("update `tabCRM Note` set note=%s where parenttype='Lead' and parent=%s", (REDACTED, lead))
@@ -321,7 +289,7 @@ def _remember_real_tokens(doc) -> None:
 	rows = frappe.get_all(
 		"Lead",
 		filters={"email_id": doc.email, "anonymised_on": ("is", "not set")},
-		fields=list(PERSONAL_FIELDS),
+		fields=list(IDENTIFYING),
 	)
 	tokens = [t for row in rows for t in _tokens(row)]
 	if tokens:
@@ -332,7 +300,7 @@ def _remember_real_tokens(doc) -> None:
 def process_deletion_request(request: str) -> dict:
 	"""Erase a verified (Pending Approval) request. Frappe's "Delete Data" expects a User with the
 	address; a lead usually is none, so the app erases the lead data itself and closes the request."""
-	if not _is_system_manager():
+	if not is_system_manager():
 		frappe.throw(_("Only a System Manager can erase personal data."), frappe.PermissionError)
 	doc = frappe.get_doc("Personal Data Deletion Request", request)
 	if doc.status != "Pending Approval":
@@ -365,7 +333,7 @@ def process_deletion_request(request: str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def erase_lead(lead: str, reason: str) -> None:
 	"""System Manager: anonymise one lead now (e.g. a request received by phone)."""
-	if not _is_system_manager():
+	if not is_system_manager():
 		frappe.throw(_("Only a System Manager can erase personal data."), frappe.PermissionError)
 	if not (reason or "").strip():
 		frappe.throw(

@@ -1,0 +1,7 @@
+"""doc_events on Frappe's Event: a meeting with a lead is a scoring signal."""
+
+from lead_policy import activity
+
+
+def after_insert(doc, method=None):
+	activity.on_event_insert(doc)
