@@ -1,7 +1,8 @@
 """Bench commands: `bench --site SITE lead-policy demo` and `bench --site SITE lead-policy bench ...`."""
 
-import os
+import importlib.util
 import sys
+from pathlib import Path
 
 import click
 from frappe.commands import get_site, pass_context
@@ -31,9 +32,8 @@ def _connect(context):
 def bench(context, which, leads, rounds, bulk_leads, sizes):
 	"""Measure the app against ERPNext without it, in the same run; writes benchmarks/results/."""
 	frappe = _connect(context)
-	# benchmarks/ sits next to the package in the app's folder
-	sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 	try:
+		_load_benchmarks()
 		from benchmarks import bulk_intake, lead_insert, scale
 
 		if which in ("insert", "all"):
@@ -44,6 +44,24 @@ def bench(context, which, leads, rounds, bulk_leads, sizes):
 			click.echo(scale.run(sizes=tuple(int(s) for s in sizes.split(","))))
 	finally:
 		frappe.destroy()
+
+
+def _load_benchmarks() -> None:
+	"""Make benchmarks/ (a tool beside the app, in the app's folder, not installed with it)
+	importable for this command only: registered by its location, sys.path untouched."""
+	if "benchmarks" in sys.modules:
+		return
+	folder = Path(__file__).resolve().parent.parent / "benchmarks"
+	spec = importlib.util.spec_from_file_location(
+		"benchmarks", folder / "__init__.py", submodule_search_locations=[str(folder)]
+	)
+	if not spec or not (folder / "__init__.py").exists():
+		raise click.ClickException(
+			f"benchmarks/ not found next to the app ({folder}): use a source checkout."
+		)
+	module = importlib.util.module_from_spec(spec)
+	sys.modules["benchmarks"] = module
+	spec.loader.exec_module(module)
 
 
 @lead_policy.command("demo")

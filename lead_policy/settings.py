@@ -25,7 +25,10 @@ def area_enabled(area: str) -> bool:
 
 def band_thresholds(settings=None) -> BandThresholds:
 	s = settings or get_settings()
-	return BandThresholds(warm_min=cint(s.warm_min_score) or 50, hot_min=cint(s.hot_min_score) or 80)
+	default = BandThresholds()  # the policy's bands (hot 80-100, warm 50-79) when the settings are empty
+	return BandThresholds(
+		warm_min=cint(s.warm_min_score) or default.warm_min, hot_min=cint(s.hot_min_score) or default.hot_min
+	)
 
 
 def to_policy_settings(doc) -> PolicySettings:

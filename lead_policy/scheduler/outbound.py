@@ -3,10 +3,10 @@
 import frappe
 from frappe import _
 
+from lead_policy.outbound_batch import release_stuck
+
 
 def hourly() -> list[str]:
-	from lead_policy.outbound_batch import release_stuck
-
 	try:
 		return release_stuck()
 	except Exception:

@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
+from lead_policy.permissions import users_with_role
 from lead_policy.policy.settings_rules import review_due
 
 SETTINGS = "Lead Policy Settings"
@@ -45,7 +46,5 @@ def daily() -> str | None:
 
 
 def _first_system_manager() -> str:
-	from lead_policy.permissions import users_with_role
-
 	users = users_with_role("System Manager")
 	return users[0] if users else "Administrator"

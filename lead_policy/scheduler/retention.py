@@ -10,6 +10,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, get_datetime, getdate, nowdate
 
+from lead_policy import privacy
+from lead_policy.consent import ledger
 from lead_policy.permissions import require_manager
 from lead_policy.policy import consent as policy
 from lead_policy.settings import area_enabled, get_settings
@@ -38,8 +40,6 @@ def _keep_days() -> int:
 def due_leads(after: str = "", limit: int = CHUNK, keep_days: int | None = None, today=None) -> list[dict]:
 	"""The next ``limit`` due leads after ``after`` (by name): one candidate query, one ledger query,
 	then the pure rule decides each."""
-	from lead_policy.consent import ledger
-
 	keep_days = _keep_days() if keep_days is None else keep_days
 	if keep_days <= 0:
 		return []
@@ -83,8 +83,6 @@ def due_leads(after: str = "", limit: int = CHUNK, keep_days: int | None = None,
 
 def anonymise_due_leads(commit: bool = True) -> dict:
 	"""Anonymise every due lead, chunk by chunk (committed each); a failing lead is logged and skipped."""
-	from lead_policy.privacy import anonymise_lead
-
 	keep_days = _keep_days()
 	done = failed = 0
 	after = ""
@@ -100,7 +98,7 @@ def anonymise_due_leads(commit: bool = True) -> dict:
 			savepoint = f"lp_retention_{done + failed}"
 			frappe.db.savepoint(savepoint)
 			try:
-				anonymise_lead(row.name, reason)
+				privacy.anonymise_lead(row.name, reason)
 				done += 1
 			except Exception:
 				frappe.db.rollback(save_point=savepoint)

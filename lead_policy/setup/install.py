@@ -93,19 +93,11 @@ INDEXES = {
 }
 
 
-# Indexes earlier versions created and that a newer one replaced.
-RETIRED_INDEXES = {"Lead": ["lead_policy_owner_status"]}
-
-
 def apply_custom_fields():
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
 	for doctype, indexes in INDEXES.items():
 		for name, columns in indexes:
-			frappe.db.add_index(doctype, columns, name)
-	for doctype, names in RETIRED_INDEXES.items():
-		for name in names:
-			if frappe.db.has_index(f"tab{doctype}", name):
-				frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
+			frappe.db.add_index(doctype, columns, name)  # no-op when it exists
 
 
 def remove_custom_fields():

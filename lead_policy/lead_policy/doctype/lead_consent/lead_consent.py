@@ -3,19 +3,15 @@
 
 from frappe.model.document import Document
 
+from lead_policy import consent
+
 
 class LeadConsent(Document):
 	def validate(self):
-		from lead_policy.consent import validate_consent
-
-		validate_consent(self)
+		consent.validate_consent(self)
 
 	def after_insert(self):
-		from lead_policy.consent import after_consent_insert
-
-		after_consent_insert(self)
+		consent.after_consent_insert(self)
 
 	def on_trash(self):
-		from lead_policy.consent import refuse_delete
-
-		refuse_delete(self)
+		consent.refuse_delete(self)

@@ -3,9 +3,9 @@
 
 from frappe.model.document import Document
 
+from lead_policy.settings import validate_settings
+
 
 class LeadPolicySettings(Document):
 	def validate(self):
-		from lead_policy.settings import validate_settings
-
 		validate_settings(self)
