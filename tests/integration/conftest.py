@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-BENCH = os.environ.get("LEAD_POLICY_BENCH", "/opt/frappe-bench")
-SITES_PATH = os.environ.get("LEAD_POLICY_SITES_PATH", os.path.join(BENCH, "sites"))
+# ``reps`` is a shared fixture: imported here, every module may ask for it by name
+from .fixtures import SITES_PATH, reps
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,7 @@ import email
 import json
 import re
 from email import policy as email_policy
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import frappe
 import pytest
@@ -17,28 +17,20 @@ from frappe.website.doctype.personal_data_download_request.personal_data_downloa
 from lead_policy.consent import ConsentRequiredError, record_consent, record_opt_out
 from lead_policy.email_guard import UNSUBSCRIBE_METHOD
 
+from .fixtures import (
+	confirmation_url,
+	email_queue_names,
+	queued_for,
+	queued_since,
+	send,
+	user_with_roles,
+)
 from .helpers import make_lead, open_signed_link, set_settings
-from .test_foundation import _user_with_roles
 
 
 @pytest.fixture(autouse=True)
 def consent_on():
 	set_settings(enable_consent=1)
-
-
-def send(lead, subject="Hello", to=None):
-	return make_communication(
-		doctype="Lead",
-		name=lead.name,
-		recipients=to or lead.email_id,
-		subject=subject,
-		content=f"<p>Dear {lead.first_name}, about your enquiry.</p>",
-		send_email=True,
-	)
-
-
-def queued_for(communication):
-	return frappe.get_all("Email Queue", filters={"communication": communication}, pluck="name")
 
 
 def opt_out_url(queue_name, address):
@@ -58,17 +50,6 @@ def opt_out_url(queue_name, address):
 	return urls
 
 
-def confirmation_url(queue_name):
-	"""The link in a queued re-subscription confirmation e-mail."""
-	queue = frappe.get_doc("Email Queue", queue_name)
-	message = email.message_from_string(queue.message, policy=email_policy.default)
-	for part in message.walk():
-		if part.get_content_type() == "text/html":
-			(url,) = re.findall(r"https?://[^\s\"<>]+confirm[^\s\"<>]+", part.get_content())
-			return url.replace("&amp;", "&")
-	raise AssertionError("no confirmation link")
-
-
 def follow(url, method="GET"):
 	"""Open the signed link as a browser (GET) or press its button / a mail client's one-click
 	unsubscribe (POST); returns the title of the page shown."""
@@ -77,13 +58,15 @@ def follow(url, method="GET"):
 
 def test_email_to_lead_without_consent_is_refused(outbox):
 	lead = make_lead(first_name="Nora")
+	before = email_queue_names()
 	with pytest.raises(ConsentRequiredError) as refused:
 		send(lead)
-	message = str(refused.value)
-	assert lead.name in message and lead.email_id in message
-	assert "Record the lead's consent" in message
-	frappe.db.rollback()  # what a failed request does
-	assert not frappe.db.exists("Communication", {"reference_name": lead.name, "sent_or_received": "Sent"})
+	assert str(refused.value) == (
+		f"Lead {lead.lead_name} ({lead.name}) at {lead.email_id} may not be e-mailed for Sales Contact: "
+		"there is no consent on record for Sales Contact by Email.<br>"
+		"Record the lead's consent first (Lead > Lead Policy > Record Consent), or leave the address out."
+	)
+	assert queued_since(before) == []  # nothing was queued (the failed request rolls back the rest)
 
 
 def test_email_with_consent_is_queued_with_working_opt_out_link(outbox):
@@ -98,8 +81,12 @@ def test_email_with_consent_is_queued_with_working_opt_out_link(outbox):
 	assert q.unsubscribe_method == UNSUBSCRIBE_METHOD and q.add_unsubscribe_link
 	urls = opt_out_url(queue, lead.email_id)
 	assert set(urls) == {"text/html", "text/plain"}
-	for url in urls.values():
-		assert UNSUBSCRIBE_METHOD in url and "_signature=" in url and "email=" in url
+	assert urls["text/html"] == urls["text/plain"]
+	link = urlsplit(urls["text/html"])
+	assert link.path == UNSUBSCRIBE_METHOD
+	query = dict(parse_qsl(link.query))
+	assert set(query) == {"email", "doctype", "name", "_signature"}
+	assert (query["email"], query["doctype"], query["name"]) == (lead.email_id, "Lead", lead.name)
 
 
 def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
@@ -126,10 +113,10 @@ def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
 		doc = frappe.get_doc("Lead", name)
 		assert doc.unsubscribed == 1
 		assert doc.consent_status == "Email: Unsubscribed"
-		withdrawn = frappe.get_all(
-			"Lead Consent", filters={"lead": name, "status": "Withdrawn"}, fields=["channel", "source"]
-		)
-		assert {(w.channel, w.source) for w in withdrawn} == {("Email", "Unsubscribe Link")}
+		assert withdrawals(doc) == [
+			("Email", "Marketing/Nurture", "Unsubscribe Link"),
+			("Email", "Sales Contact", "Unsubscribe Link"),
+		]
 
 	with pytest.raises(ConsentRequiredError, match="opted out"):
 		send(lead, "Second try")
@@ -153,7 +140,7 @@ def test_following_the_link_withdraws_consent_and_blocks_the_next_send(outbox):
 	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 1
 	assert follow(link, "POST") == "Thank You"
 	assert frappe.db.get_value("Lead", twin.name, "unsubscribed") == 0
-	assert queued_for(send(lead, "Welcome back")["name"])
+	assert len(queued_for(send(lead, "Welcome back")["name"])) == 1
 
 
 def _campaign(template_subject="News for {{ doc.first_name }}"):
@@ -203,25 +190,28 @@ def test_campaign_skips_leads_without_marketing_consent_without_unsubscribing(ou
 
 	ec, comm, queues = results[opted_in.name]
 	assert [q.status for q in queues] == ["Not Sent"]
-	assert UNSUBSCRIBE_METHOD in opt_out_url(queues[0].name, opted_in.email_id)["text/html"]
+	assert urlsplit(opt_out_url(queues[0].name, opted_in.email_id)["text/html"]).path == UNSUBSCRIBE_METHOD
+	assert frappe.db.count("Comment", {"reference_doctype": "Email Campaign", "reference_name": ec.name}) == 0
+	assert frappe.db.count("Lead Activity", {"lead": opted_in.name, "reference_name": comm}) == 1
 
 	for lead in (sales_only, silent):
 		ec, comm, queues = results[lead.name]
-		sendable = [q for q in queues if q.status != "Error"]
-		assert not sendable
-		assert all(not frappe.get_all("Email Queue Recipient", filters={"parent": q.name}) for q in queues)
+		assert [q.status for q in queues] == ["Error"]
+		assert frappe.db.count("Email Queue Recipient", {"parent": queues[0].name}) == 0
 		comments = frappe.get_all(
 			"Comment",
 			filters={"reference_doctype": "Email Campaign", "reference_name": ec.name},
 			pluck="content",
 		)
-		assert any(lead.name in c and "Marketing/Nurture" in c for c in comments)
-		assert frappe.db.get_value("Email Campaign", ec.name, "status") != "Unsubscribed"
+		assert comments == [
+			f"Campaign e-mail not sent: Lead {lead.lead_name} ({lead.name}) at {lead.email_id} may not be "
+			"e-mailed for Marketing/Nurture: there is no consent on record for Marketing/Nurture by Email.<br>"
+			"Record the lead's consent first (Lead &gt; Lead Policy &gt; Record Consent), or leave the address "
+			"out."
+		]
+		assert frappe.db.get_value("Email Campaign", ec.name, "status") == ec.status  # not "Unsubscribed"
 		assert frappe.db.get_value("Communication", comm, "delivery_status") == "Rejected"
-		assert not frappe.db.exists("Lead Activity", {"lead": lead.name, "reference_name": comm})
-	assert frappe.db.exists(
-		"Lead Activity", {"lead": opted_in.name, "reference_name": results[opted_in.name][1]}
-	)
+		assert frappe.db.count("Lead Activity", {"lead": lead.name, "reference_name": comm}) == 0
 
 
 def test_consent_passed_at_lead_creation_becomes_ledger_rows():
@@ -277,7 +267,7 @@ def test_consent_passed_at_lead_creation_becomes_ledger_rows():
 
 
 def test_sales_user_reads_but_cannot_edit_or_delete_consent():
-	rep = _user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
 	lead = make_lead()
 	other = make_lead()
 	name = record_consent(
@@ -312,7 +302,12 @@ def test_sales_user_reads_but_cannot_edit_or_delete_consent():
 	doc = frappe.get_doc("Lead Consent", name)
 	doc.evidence = "Said yes on the phone (call 12 May)"
 	doc.save(ignore_version=False)  # Frappe skips versions under tests unless asked
-	assert frappe.db.exists("Version", {"ref_doctype": "Lead Consent", "docname": name})
+	(version,) = frappe.get_all(
+		"Version", filters={"ref_doctype": "Lead Consent", "docname": name}, pluck="data"
+	)
+	assert json.loads(version)["changed"] == [
+		["evidence", "Said yes on the phone", "Said yes on the phone (call 12 May)"]
+	]
 
 
 def test_calls_without_phone_consent_are_logged_but_flagged():
@@ -339,8 +334,9 @@ def test_calls_without_phone_consent_are_logged_but_flagged():
 			"content": ("like", "%without Phone consent%"),
 		},
 	)
-	assert len(flagged(silent)) == 1 and not flagged(agreed)
-	assert frappe.db.exists("Lead Activity", {"lead": silent.name, "activity_type": "Call"})  # still logged
+	assert (len(flagged(silent)), len(flagged(agreed))) == (1, 0)
+	for lead in (silent, agreed):  # both calls are logged
+		assert frappe.db.count("Lead Activity", {"lead": lead.name, "activity_type": "Call"}) == 1
 
 
 def test_frappe_unsubscribe_and_newsletter_group_opt_outs_reach_the_ledger():
@@ -356,6 +352,10 @@ def test_frappe_unsubscribe_and_newsletter_group_opt_outs_reach_the_ledger():
 		}
 	).insert(ignore_permissions=True)
 	assert frappe.db.get_value("Lead", lead.name, "unsubscribed") == 1
+	assert withdrawals(lead) == [
+		("Email", "Marketing/Nurture", "Unsubscribe Link"),
+		("Email", "Sales Contact", "Unsubscribe Link"),
+	]
 
 	group = frappe.get_doc({"doctype": "Email Group", "title": f"_LP {random_string(5)}"}).insert(
 		ignore_permissions=True
@@ -365,17 +365,30 @@ def test_frappe_unsubscribe_and_newsletter_group_opt_outs_reach_the_ledger():
 	).insert(ignore_permissions=True)
 	row.unsubscribed = 1
 	row.save(ignore_permissions=True)
-	assert frappe.db.exists(
-		"Lead Consent", {"lead": member.name, "status": "Withdrawn", "source": "Newsletter"}
-	)
+	assert withdrawals(member) == [
+		("Email", "Marketing/Nurture", "Newsletter"),
+		("Email", "Sales Contact", "Newsletter"),
+	]
 	assert frappe.db.get_value("Lead", member.name, "unsubscribed") == 1
+
+
+def withdrawals(lead):
+	return [
+		(r.channel, r.purpose, r.source)
+		for r in frappe.get_all(
+			"Lead Consent",
+			filters={"lead": lead.name, "status": "Withdrawn"},
+			fields=["channel", "purpose", "source"],
+			order_by="channel, purpose",
+		)
+	]
 
 
 def _lead_with_history():
 	from lead_policy.activity import record as record_activity
 	from lead_policy.handover import create_handover
 
-	rep = _user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
 	lead = make_lead(
 		first_name="Vera", last_name=f"Privacy{random_string(4)}", mobile_no="+4915112345678", source=None
 	)
@@ -392,7 +405,30 @@ def _lead_with_history():
 	lead.reload()
 	create_handover(lead, "Administrator", rep, "Reassignment", details=f"{lead.first_name} prefers mornings")
 	lead.add_comment("Comment", f"Met {lead.lead_name} at the fair, mail {lead.email_id}")
+	history = _history(lead.name)
+	assert {doctype: len(names) for doctype, names in history.items()} == {
+		"Lead Consent": 1,
+		"Lead Handover": 1,
+		"Lead Activity": 1,
+		"Comment": 1,
+		"ToDo": 0,
+	}
 	return frappe.get_doc("Lead", lead.name)
+
+
+def _history(lead):
+	"""The names of the rows about ``lead`` that erasure keeps (redacted), per doctype."""
+	by_lead = {"lead": lead}
+	by_reference = {"reference_doctype": "Lead", "reference_name": lead}
+	return {
+		"Lead Consent": frappe.get_all("Lead Consent", filters=by_lead, pluck="name", order_by="name"),
+		"Lead Handover": frappe.get_all("Lead Handover", filters=by_lead, pluck="name", order_by="name"),
+		"Lead Activity": frappe.get_all("Lead Activity", filters=by_lead, pluck="name", order_by="name"),
+		"Comment": frappe.get_all("Comment", filters=by_reference, pluck="name", order_by="name"),
+		"ToDo": frappe.get_all(
+			"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, pluck="name", order_by="name"
+		),
+	}
 
 
 def _kpi_counts():
@@ -405,7 +441,13 @@ def _kpi_counts():
 	)
 
 
-def _assert_anonymised(lead, original):
+def _assert_anonymised(lead, original, history, note):
+	"""The lead and every row in ``history`` (its ``_history`` before the erasure) are kept, none of
+	them says who the person was, and one comment more says what happened (``note``)."""
+	after = _history(lead)
+	(added,) = set(after["Comment"]) - set(history["Comment"])
+	assert after == {**history, "Comment": sorted([*history["Comment"], added])}
+	assert frappe.db.get_value("Comment", added, ["comment_type", "content"]) == ("Info", note)
 	doc = frappe.get_doc("Lead", lead)
 	assert doc.anonymised_on
 	assert doc.lead_name == "Anonymised Lead" and not doc.email_id and not doc.mobile_no and not doc.last_name
@@ -415,23 +457,38 @@ def _assert_anonymised(lead, original):
 		original.score_band,
 		original.source,
 	)
-	consent = frappe.get_all("Lead Consent", filters={"lead": lead}, fields=["*"])
-	assert consent and all(c.status == "Granted" and c.channel == "Email" for c in consent)
-	for c in consent:
-		assert c.lead_name == "Anonymised Lead" and not c.email_id and c.evidence == "[REDACTED]"
+	consent = frappe.get_all(
+		"Lead Consent",
+		filters={"lead": lead},
+		fields=["status", "channel", "lead_name", "email_id", "evidence"],
+	)
+	assert consent == [
+		{
+			"status": "Granted",
+			"channel": "Email",
+			"lead_name": "Anonymised Lead",
+			"email_id": None,
+			"evidence": "[REDACTED]",
+		}
+	] * len(history["Lead Consent"])
 	handover = frappe.get_all(
 		"Lead Handover", filters={"lead": lead}, fields=["lead_name", "handover_note", "reason_details"]
 	)
-	assert handover and handover[0].lead_name == "Anonymised Lead"
-	assert original.first_name not in (handover[0].handover_note + (handover[0].reason_details or ""))
-	details = frappe.get_all("Lead Activity", filters={"lead": lead}, pluck="details")
-	assert details and all(original.email_id not in (d or "") for d in details)
-	comments = frappe.get_all(
-		"Comment", filters={"reference_doctype": "Lead", "reference_name": lead}, pluck="content"
-	)
-	assert comments and not any(
-		original.email_id in (c or "") or original.lead_name in (c or "") for c in comments
-	)
+	assert [h.lead_name for h in handover] == ["Anonymised Lead"] * len(history["Lead Handover"])
+	for h in handover:
+		assert original.first_name not in (h.handover_note or "") + (h.reason_details or "")
+	# what described the person is gone from every kept row
+	said = [
+		*frappe.get_all("Lead Activity", filters={"lead": lead}, pluck="details"),
+		*frappe.get_all(
+			"Comment", filters={"reference_doctype": "Lead", "reference_name": lead}, pluck="content"
+		),
+		*frappe.get_all(
+			"ToDo", filters={"reference_type": "Lead", "reference_name": lead}, pluck="description"
+		),
+	]
+	personal = [original.email_id, original.lead_name, original.last_name, original.mobile_no]
+	assert [(text, token) for text in said for token in personal if token in (text or "")] == []
 	contacts = frappe.get_all(
 		"Dynamic Link", filters={"parenttype": "Contact", "link_doctype": "Lead", "link_name": lead}
 	)
@@ -443,11 +500,15 @@ def test_deletion_request_anonymises_lead_and_ledger_but_kpis_stay(outbox):
 	from lead_policy.privacy import process_deletion_request
 
 	lead = _lead_with_history()
-	assert frappe.get_all("Dynamic Link", filters={"parenttype": "Contact", "link_name": lead.name})
+	history = _history(lead.name)
+	contact_links = {"parenttype": "Contact", "link_doctype": "Lead", "link_name": lead.name}
+	assert frappe.db.count("Dynamic Link", contact_links) == 1
 	# right of access: Frappe's personal data download finds the lead and its consent by address
 	data = json.loads(get_user_data(lead.email_id))
 	assert [r["name"] for r in data["Lead"]] == [lead.name]
-	assert data["Lead Consent"][0]["evidence"].endswith("ticked the box")
+	assert [(r["name"], r["evidence"]) for r in data["Lead Consent"]] == [
+		(history["Lead Consent"][0], f"{lead.lead_name} ticked the box")
+	]
 	before = _kpi_counts()
 	request = frappe.get_doc({"doctype": "Personal Data Deletion Request", "email": lead.email_id}).insert(
 		ignore_permissions=True
@@ -458,7 +519,9 @@ def test_deletion_request_anonymises_lead_and_ledger_but_kpis_stay(outbox):
 	out = process_deletion_request(request.name)
 	assert out["leads"] == [lead.name]
 	assert frappe.db.get_value("Personal Data Deletion Request", request.name, "status") == "Deleted"
-	_assert_anonymised(lead.name, lead)
+	_assert_anonymised(
+		lead.name, lead, history, f"Personal data anonymised: Personal Data Deletion Request {request.name}"
+	)
 	assert _kpi_counts() == before
 
 
@@ -480,12 +543,14 @@ def test_deletion_request_of_a_user_goes_through_frappe_and_covers_the_lead(outb
 			"description": f"Call {lead.first_name} {lead.last_name} on {lead.mobile_no}",
 		}
 	).insert(ignore_permissions=True)
+	history = _history(lead.name)
+	assert len(history["ToDo"]) == 1
 	request.db_set("status", "Pending Approval")
 	request.trigger_data_deletion()  # Frappe's own "Delete Data" button
-	_assert_anonymised(lead.name, lead)
+	_assert_anonymised(
+		lead.name, lead, history, f"Personal data anonymised: Personal Data Deletion Request {request.name}"
+	)  # the ToDo too: kept, without the name and number
 	assert _kpi_counts() == before
-	todos = frappe.get_all("ToDo", filters={"reference_name": lead.name}, pluck="description")
-	assert todos and not any(lead.last_name in (t or "") or lead.mobile_no in (t or "") for t in todos)
 
 
 def test_retention_job_anonymises_only_due_leads(monkeypatch):
@@ -512,10 +577,15 @@ def test_retention_job_anonymises_only_due_leads(monkeypatch):
 	converted = lead()
 	frappe.db.set_value("Lead", converted.name, "status", "Converted", update_modified=False)
 	broken = lead()
+	# lead names are reused after a rollback: look only at the errors this test logs
+	errors_of_broken = {"reference_doctype": "Lead", "reference_name": broken.name}
+	logged_before = set(frappe.get_all("Error Log", filters=errors_of_broken, pluck="name"))
 
-	preview = {r["lead"] for r in retention.preview()}
-	assert {dormant.name, rejected.name, broken.name} <= preview
-	assert not {consented.name, active.name, young.name, converted.name} & preview
+	mine = {lead.name for lead in (dormant, rejected, consented, active, young, converted, broken)}
+	# the site may hold due leads of its own: the job takes them too, the preview lists them too
+	due = [r["lead"] for r in retention.preview(limit=5000)]
+	assert len(due) < 5000
+	assert set(due) & mine == {dormant.name, rejected.name, broken.name}
 
 	from lead_policy import privacy
 
@@ -527,15 +597,23 @@ def test_retention_job_anonymises_only_due_leads(monkeypatch):
 		return original(name, reason, extra_tokens)
 
 	monkeypatch.setattr(privacy, "anonymise_lead", flaky)
-	result = retention.anonymise_due_leads(commit=False)
-	assert result["failed"] == 1 and result["anonymised"] >= 2
-	anonymised = set(frappe.get_all("Lead", filters={"anonymised_on": ("is", "set")}, pluck="name"))
-	assert {dormant.name, rejected.name} <= anonymised
-	assert not {consented.name, active.name, young.name, converted.name, broken.name} & anonymised
+	try:
+		first = retention.anonymise_due_leads(commit=False)
+		anonymised = frappe.get_all(
+			"Lead", filters={"name": ("in", list(mine)), "anonymised_on": ("is", "set")}, pluck="name"
+		)
+		second = retention.anonymise_due_leads(commit=False)
+	finally:
+		# Error Log is a MyISAM table: its rows outlive the rollback, so take this test's own away
+		logged = set(frappe.get_all("Error Log", filters=errors_of_broken, pluck="name")) - logged_before
+		if logged:
+			frappe.db.delete("Error Log", {"name": ("in", list(logged))})
+	assert first == {"anonymised": len(due) - 1, "failed": 1}
+	assert set(anonymised) == {dormant.name, rejected.name}
 	assert frappe.db.get_value("Lead", dormant.name, "status") == "Open"
-	assert frappe.db.exists("Error Log", {"reference_name": broken.name})
-	# nothing left to do: a second run changes nothing
-	assert retention.anonymise_due_leads(commit=False)["anonymised"] == 0
+	# nothing left to do but the lead that keeps failing, logged once per run
+	assert second == {"anonymised": 0, "failed": 1}
+	assert len(logged) == 2
 
 
 def test_ticking_unsubscribed_on_the_lead_is_an_opt_out_in_the_ledger(outbox):
@@ -544,7 +622,10 @@ def test_ticking_unsubscribed_on_the_lead_is_an_opt_out_in_the_ledger(outbox):
 	lead.reload()
 	lead.unsubscribed = 1
 	lead.save()
-	assert frappe.db.exists("Lead Consent", {"lead": lead.name, "status": "Withdrawn", "source": "Manual"})
+	assert withdrawals(lead) == [
+		("Email", "Marketing/Nurture", "Manual"),
+		("Email", "Sales Contact", "Manual"),
+	]
 	assert lead.consent_status == "Email: Unsubscribed"
 	lead.unsubscribed = 0
 	lead.save()

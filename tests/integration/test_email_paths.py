@@ -5,40 +5,32 @@ import frappe
 import pytest
 
 from lead_policy.consent import ConsentRequiredError, record_consent
+from lead_policy.email_guard import UNSUBSCRIBE_METHOD
 
+from .fixtures import assignment_rule, email_queue_names, queued_since, recipients, send
 from .helpers import make_lead
-from .test_assignment import reps, rule
-from .test_consent import send
 
 
-def queued_to(address):
-	Queue = frappe.qb.DocType("Email Queue")
-	Recipient = frappe.qb.DocType("Email Queue Recipient")
-	return (
-		frappe.qb.from_(Queue)
-		.join(Recipient)
-		.on(Recipient.parent == Queue.name)
-		.select(Queue.name, Queue.status, Queue.message)
-		.where(Recipient.recipient == address)
-		.run(as_dict=True)
-	)
-
-
-def test_assignment_notifies_the_rep_by_email_without_committing(outbox, reps):  # noqa: F811
-	rule("Everyone", reps[:1])
+def test_assignment_notifies_the_rep_by_email_without_committing(outbox, reps):
+	assignment_rule("Everyone", reps[:1])
+	before = email_queue_names()
 	lead = make_lead(first_name="Mona")
 	assert frappe.db.get_value("Lead", lead.name, "lead_owner") == reps[0]
-	mails = queued_to(reps[0])
-	assert mails, "the new owner gets an e-mail about the assignment"
-	assert all(m.status == "Not Sent" for m in mails)  # captured: queued, never sent from a test
-	assert any(lead.name in (m.message or "") for m in mails)
+	(mail,) = queued_since(before)  # the new owner gets one e-mail about the assignment
+	assert recipients(mail) == [reps[0]]
+	status, message = frappe.db.get_value("Email Queue", mail, ["status", "message"])
+	assert status == "Not Sent"  # captured: queued, never sent from a test
+	assert lead.name in message
 
 
-def test_rep_notifications_are_not_held_back_by_the_lead_consent_checkpoint(outbox, reps):  # noqa: F811
+def test_rep_notifications_are_not_held_back_by_the_lead_consent_checkpoint(outbox, reps):
 	"""The checkpoint is about mail to leads; mail to staff about a lead without consent still goes."""
-	rule("Everyone", reps[:1])
+	assignment_rule("Everyone", reps[:1])
+	before = email_queue_names()
 	lead = make_lead(first_name="Nils")  # no consent recorded
-	assert queued_to(reps[0])
+	(mail,) = queued_since(before)
+	assert recipients(mail) == [reps[0]]
+	assert frappe.db.get_value("Email Queue", mail, "status") == "Not Sent"
 	with pytest.raises(ConsentRequiredError):
 		send(lead)
 
@@ -48,9 +40,11 @@ def test_mail_to_a_lead_with_consent_is_queued_with_the_opt_out_link(outbox):
 	record_consent(
 		lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked: contact me"
 	)
+	before = email_queue_names()
 	send(lead)
-	(mail,) = queued_to(lead.email_id)
-	assert mail.status == "Not Sent"
-	assert "lead_policy.email_guard.unsubscribe" in frappe.db.get_value(
-		"Email Queue", mail.name, "unsubscribe_method"
+	(mail,) = queued_since(before)
+	assert recipients(mail) == [lead.email_id]
+	assert frappe.db.get_value("Email Queue", mail, ["status", "unsubscribe_method"]) == (
+		"Not Sent",
+		UNSUBSCRIBE_METHOD,
 	)

@@ -4,7 +4,7 @@ import frappe
 import pytest
 from frappe.utils import add_days, today
 
-from .helpers import make_lead, make_rule
+from .helpers import make_lead, make_rule, set_settings
 
 
 def _convert(lead):
@@ -16,37 +16,62 @@ def _convert(lead):
 	customer.insert()
 
 
+def _counts(filters):
+	"""{group: (closed, converted)} and the summary of the report for ``filters``."""
+	from lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration import execute
+
+	_columns, data, _message, _chart, summary = execute(filters)
+	return (
+		{row["group"]: (row["closed"], row["converted"]) for row in data},
+		{s["label"]: s["value"] for s in summary},
+	)
+
+
+def _added(before, after):
+	"""What the test's own leads added to each group (the site may have closed leads of its own)."""
+	return {g: (c - before[g][0], v - before[g][1]) for g, (c, v) in after.items() if after[g] != before[g]}
+
+
 def test_calibration_report_counts_conversions_per_band():
 	from lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration import execute
 
+	set_settings(hot_min_score=80, warm_min_score=50)
 	frappe.db.delete("Lead Scoring Rule")
 	frappe.cache.delete_value("lead_policy:scoring_rules")
 	make_rule("Company", "Engagement", 50, field="company_name", operator="is set")
 	make_rule("Title", "Behavioral", 30, field="job_title", operator="is set")
-	hot = make_lead(company_name="Hot Co", job_title="CEO")
-	cold = make_lead()
-	lost = make_lead(company_name="Warm Co")
+	filters = {"from_date": add_days(today(), -1), "to_date": today(), "group_by": "Band"}
+	deciles = {**filters, "group_by": "Score Decile"}
+	(bands_before, summary_before), (deciles_before, _) = _counts(filters), _counts(deciles)
+
+	hot = make_lead(company_name="Hot Co", job_title="CEO")  # 80
+	cold = make_lead()  # 0
+	lost = make_lead(company_name="Warm Co")  # 50
+	assert [frappe.db.get_value("Lead", x.name, "score_band") for x in (hot, cold, lost)] == [
+		"Hot",
+		"Cold",
+		"Warm",
+	]
 	_convert(hot)
 	_convert(cold)
 	frappe.db.set_value("Lead", lost.name, "status", "Do Not Contact")
 
-	filters = {"from_date": add_days(today(), -1), "to_date": today(), "group_by": "Band"}
-	columns, data, _message, chart, summary = execute(filters)
-	by_band = {row["group"]: row for row in data}
-	assert by_band["Hot"]["converted"] >= 1
-	assert by_band["Cold"]["converted"] >= 1
-	assert by_band["Warm"]["closed"] >= 1
-	assert [c["fieldname"] for c in columns] == ["group", "closed", "converted", "conversion_rate"]
-	assert chart["type"] == "bar" and len(chart["data"]["labels"]) == 3
-	labels = {s["label"]: s["value"] for s in summary}
-	assert labels["Converted While Cold"] >= 1
+	bands_after, summary_after = _counts(filters)
+	assert _added(bands_before, bands_after) == {"Hot": (1, 1), "Warm": (1, 0), "Cold": (1, 1)}
+	added = {label: summary_after[label] - summary_before[label] for label in summary_after}
+	assert (added["Leads Closed"], added["Converted"], added["Converted While Cold"]) == (3, 2, 1)
+	assert _added(deciles_before, _counts(deciles)[0]) == {"80-89": (1, 1), "50-59": (1, 0), "0-9": (1, 1)}
 
-	_, deciles, *_rest = execute({**filters, "group_by": "Score Decile"})
-	assert len(deciles) == 10 and sum(r["closed"] for r in deciles) == sum(r["closed"] for r in data)
+	columns, data, _message, chart, _summary = execute(filters)
+	assert [c["fieldname"] for c in columns] == ["group", "closed", "converted", "conversion_rate"]
+	assert [row["group"] for row in data] == ["Hot", "Warm", "Cold"]
+	assert chart["type"] == "bar" and chart["data"]["labels"] == ["Hot", "Warm", "Cold"]
+	_columns, decile_rows, *_rest = execute(deciles)
+	assert len(decile_rows) == 10
 
 
 def test_calibration_report_refuses_reversed_dates():
 	from lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration import execute
 
-	with pytest.raises(frappe.ValidationError):
+	with pytest.raises(frappe.ValidationError, match="Closed From must be on or before Closed To"):
 		execute({"from_date": today(), "to_date": add_days(today(), -5)})

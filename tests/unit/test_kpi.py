@@ -22,10 +22,21 @@ def test_calibration_by_band_and_decile():
 		ClosedLead(10, "Cold", True),
 	]
 	result = calibrate(leads)
-	by_band = {r.group: r for r in result["band"]}
-	assert (by_band["Hot"].closed, by_band["Hot"].converted, by_band["Hot"].conversion_rate) == (2, 2, 100.0)
-	assert by_band["Cold"].conversion_rate == 100.0 and by_band["Warm"].conversion_rate == 0.0
-	assert not is_monotonic(list(reversed(result["band"])))
+	assert [(r.group, r.closed, r.converted, r.conversion_rate) for r in result["band"]] == [
+		("Hot", 2, 2, 100.0),
+		("Warm", 1, 0, 0.0),
+		("Cold", 1, 1, 100.0),
+	]
+	by_decile = {r.group: (r.closed, r.converted, r.conversion_rate) for r in result["decile"]}
+	assert list(by_decile) == list(DECILES)
+	assert {g: v for g, v in by_decile.items() if v[0]} == {
+		"10-19": (1, 1, 100.0),
+		"50-59": (1, 0, 0.0),
+		"80-89": (1, 1, 100.0),
+		"90-100": (1, 1, 100.0),
+	}
+	assert {v for g, v in by_decile.items() if not v[0]} == {(0, 0, None)}
+	assert not is_monotonic(list(reversed(result["band"])))  # Warm converts worse than Cold
 
 
 @given(
