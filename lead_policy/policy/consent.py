@@ -135,25 +135,16 @@ def can_contact(
 ) -> Decision:
 	"""May this lead be contacted on ``channel`` for ``purpose`` now?"""
 	params = {"channel": channel, "purpose": purpose}
-	if status == DO_NOT_CONTACT:
-		return Decision(False, Problem("status", _("the lead's status is Do Not Contact."), params))
-	if channel == EMAIL and unsubscribed:
-		return Decision(False, Problem("unsubscribed", _("the lead has unsubscribed from e-mails."), params))
+	blocked = _opted_out(channel, status == DO_NOT_CONTACT, unsubscribed, None, params)
+	if blocked is not None:  # a refusing Decision is falsy
+		return blocked
 	record = effective(records, channel, purpose)
 	if record is None:
 		return Decision(
 			False, Problem("consent", _("there is no consent on record for {purpose} by {channel}."), params)
 		)
 	if record.status == WITHDRAWN:
-		return Decision(
-			False,
-			Problem(
-				"consent",
-				_("consent for {channel} was withdrawn on {on}."),
-				{**params, "on": record.consent_on},
-			),
-			record,
-		)
+		return _opted_out(channel, False, False, record, params)
 	bases = ACCEPTED_BASES.get(purpose, (CONSENT,))
 	if record.lawful_basis in bases:
 		return Decision(True, None, record)
@@ -218,24 +209,35 @@ def can_contact_address(
 def opt_out_of_address(leads: list[LeadContactState], channel: str) -> Decision:
 	"""Explicit opt-outs only (for contacts that need no consent record, e.g. customers): a
 	withdrawal as the latest record on the channel, e-mail unsubscribed, or Do Not Contact."""
-	params = {"channel": channel}
-	if any(lead.status == DO_NOT_CONTACT for lead in leads):
-		return Decision(False, Problem("status", _("the lead's status is Do Not Contact."), params))
-	if channel == EMAIL and any(lead.unsubscribed for lead in leads):
-		return Decision(False, Problem("unsubscribed", _("the lead has unsubscribed from e-mails."), params))
 	records = [r for lead in leads for r in lead.records if r.channel == channel]
 	last = latest(r for r in records if r.status in (GRANTED, WITHDRAWN))
-	if last and last.status == WITHDRAWN:
+	blocked = _opted_out(
+		channel,
+		any(lead.status == DO_NOT_CONTACT for lead in leads),
+		any(lead.unsubscribed for lead in leads),
+		last if last and last.status == WITHDRAWN else None,
+		{"channel": channel},
+	)
+	return Decision(True) if blocked is None else blocked
+
+
+def _opted_out(channel: str, do_not_contact: bool, unsubscribed: bool, withdrawal, params) -> Decision | None:
+	"""The decision when the person closed the channel (status, unsubscribe, withdrawal), else None."""
+	if do_not_contact:
+		return Decision(False, Problem("status", _("the lead's status is Do Not Contact."), params))
+	if channel == EMAIL and unsubscribed:
+		return Decision(False, Problem("unsubscribed", _("the lead has unsubscribed from e-mails."), params))
+	if withdrawal:
 		return Decision(
 			False,
 			Problem(
 				"consent",
 				_("consent for {channel} was withdrawn on {on}."),
-				{**params, "on": last.consent_on},
+				{**params, "on": withdrawal.consent_on},
 			),
-			last,
+			withdrawal,
 		)
-	return Decision(True)
+	return None
 
 
 def summary(records, unsubscribed: bool = False) -> str:
