@@ -28,7 +28,7 @@ def payloads(n: int, seed: int) -> list[dict]:
 
 
 def run(leads: int = 2000, seed: int = 5) -> str:
-	from lead_policy import intake
+	from lead_policy.intake import capture as intake
 
 	neutralise_network()
 	frappe.set_user("Administrator")

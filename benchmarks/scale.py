@@ -112,9 +112,9 @@ def plans() -> dict:
 
 def time_jobs() -> dict[str, float]:
 	"""Seconds per run of the scheduled scans and reports that read the whole Lead table."""
+	from lead_policy.assignment.workload import recount
 	from lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration import execute
 	from lead_policy.scheduler.retention import due_leads
-	from lead_policy.workload import recount
 
 	out = {}
 	start = time.perf_counter()
@@ -151,7 +151,7 @@ def run(sizes=(10_000, 100_000), inserts: int = 100) -> str:
 		for size in sizes:
 			print(f"filling to {size} synthetic leads...")
 			fill(size)
-			from lead_policy.workload import recount
+			from lead_policy.assignment.workload import recount
 
 			recount()  # bulk SQL skipped the hooks; the hourly job would do this
 			frappe.db.commit()

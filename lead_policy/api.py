@@ -1,6 +1,6 @@
 """Lead capture endpoints: the API for integrations and the public enquiry form.
 
-Both go through ``lead_policy.intake.capture``, so a lead from either gets the same source
+Both go through ``lead_policy.intake.capture.capture``, so a lead from either gets the same source
 tracking, validation, duplicate handling and consent evidence.
 
 * ``create_lead`` (POST /api/method/lead_policy.api.create_lead): for authenticated integrations
@@ -17,9 +17,9 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
 
-from lead_policy import intake
-from lead_policy.client_ip import client_ip
-from lead_policy.intake_payload import reach_problems
+from lead_policy.intake import capture as intake
+from lead_policy.intake.client_ip import client_ip
+from lead_policy.intake.payload import reach_problems
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import PHONE_FIELDS
 from lead_policy.policy.network import rate_limit_bucket

@@ -13,10 +13,10 @@ from erpnext.crm.doctype.lead.lead import make_customer
 from frappe import _
 from frappe.utils import add_days, add_to_date, now_datetime
 
-from lead_policy import intake
-from lead_policy.activity import record
-from lead_policy.assignment import reassign
-from lead_policy.consent import record_opt_out
+from lead_policy.assignment.assign import reassign
+from lead_policy.consent.ledger import record_opt_out
+from lead_policy.intake import capture as intake
+from lead_policy.scoring.activity import record
 
 DOMAIN = "lead-policy-demo.example.com"
 MARK = "LP Demo"

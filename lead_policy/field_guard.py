@@ -12,7 +12,7 @@ from frappe import _
 from frappe.model import default_fields
 from frappe.utils import cint, flt, get_datetime, getdate
 
-from lead_policy.intake import INTAKE_FLAG, OUTBOUND_LIST, IntakeContext
+from lead_policy.intake.capture import INTAKE_FLAG, OUTBOUND_LIST, IntakeContext
 from lead_policy.policy import protected_fields as policy
 
 DESK_SAVE = "frappe.desk.form.save.savedocs"

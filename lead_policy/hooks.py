@@ -41,8 +41,8 @@ doc_events = {
 }
 
 permission_query_conditions = {
-	"Lead Handover": "lead_policy.handover.permission_query",
-	"Lead Consent": "lead_policy.consent.permission_query",
+	"Lead Handover": "lead_policy.assignment.handover.permission_query",
+	"Lead Consent": "lead_policy.consent.ledger.permission_query",
 	# the app's records about a lead are as visible as the lead itself (lead_policy.permissions)
 	"Lead Activity": "lead_policy.permissions.lead_rows_query",
 	"Lead Score Log": "lead_policy.permissions.lead_rows_query",
@@ -52,8 +52,8 @@ has_permission = {
 	"Lead Activity": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Score Log": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Assignment Log": "lead_policy.permissions.has_lead_row_permission",
-	"Lead Handover": "lead_policy.handover.has_permission",
-	"Lead Consent": "lead_policy.consent.has_permission",
+	"Lead Handover": "lead_policy.assignment.handover.has_permission",
+	"Lead Consent": "lead_policy.consent.ledger.has_permission",
 }
 
 scheduler_events = {
@@ -67,7 +67,7 @@ scheduler_events = {
 }
 
 # Right of access and erasure (Personal Data Download / Deletion Request): the personal fields of
-# leads and of the app's records. Frappe redacts these; lead_policy.privacy then anonymises the
+# leads and of the app's records. Frappe redacts these; lead_policy.consent.privacy then anonymises the
 # whole lead (see on_deletion_request_change) and keeps the KPI fields.
 user_data_fields = [
 	{

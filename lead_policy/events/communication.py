@@ -1,7 +1,8 @@
 """doc_events on Frappe's Communication: contact with a lead is a scoring signal (Lead Activity);
 e-mail to a lead needs consent (policy 2.2); contact logged without consent is flagged."""
 
-from lead_policy import activity, contact_log, email_guard
+from lead_policy.consent import contact_log, email_guard
+from lead_policy.scoring import activity
 
 
 def validate(doc, method=None):

@@ -1,7 +1,7 @@
 """doc_events on ERPNext's Customer: ERPNext marks a lead Converted with plain SQL when a Customer
 is made from it, so no Lead event fires; the workload counters follow from here."""
 
-from lead_policy import workload
+from lead_policy.assignment import workload
 
 
 def after_insert(doc, method=None):

@@ -1,6 +1,6 @@
 """doc_events on Frappe's Email Group Member: a newsletter unsubscribe is an e-mail opt-out."""
 
-from lead_policy import email_guard
+from lead_policy.consent import email_guard
 
 
 def on_update(doc, method=None):

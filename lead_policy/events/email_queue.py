@@ -1,7 +1,7 @@
 """doc_events on Frappe's Email Queue: every frappe.sendmail passes here (campaigns, newsletters,
 notifications, the e-mail dialog), so this is the consent checkpoint and adds the opt-out link."""
 
-from lead_policy import email_guard
+from lead_policy.consent import email_guard
 
 
 def before_insert(doc, method=None):

@@ -1,7 +1,7 @@
 """doc_events on Frappe's Email Unsubscribe: an opt-out made through Frappe's own links reaches
 the consent ledger."""
 
-from lead_policy import email_guard
+from lead_policy.consent import email_guard
 
 
 def after_insert(doc, method=None):

@@ -1,6 +1,12 @@
 """doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
 
-from lead_policy import assignment, consent, deletion, field_guard, intake, scoring, workload
+from lead_policy import field_guard
+from lead_policy.assignment import assign as assignment
+from lead_policy.assignment import workload
+from lead_policy.consent import deletion
+from lead_policy.consent import ledger as consent
+from lead_policy.intake import capture as intake
+from lead_policy.scoring import lead_score as scoring
 
 
 def onload(doc, method=None):

@@ -1,6 +1,6 @@
 """doc_events on Frappe's Personal Data Deletion Request: erasure covers the person's leads."""
 
-from lead_policy import privacy
+from lead_policy.consent import privacy
 
 
 def on_change(doc, method=None):

@@ -1,6 +1,6 @@
 """doc_events on ERPNext's Territory: assignment caches the territory tree."""
 
-from lead_policy import assignment
+from lead_policy.assignment import assign as assignment
 
 
 def on_update(doc, method=None):

@@ -1,6 +1,6 @@
 """Former owners lose the read-only share handovers used to leave them on the lead for good.
 
-Until now every handover shared the lead read-only with its previous owner; lead_policy.handover
+Until now every handover shared the lead read-only with its previous owner; lead_policy.assignment.handover
 now moves the assignment's access to the new owner instead (move_access). This removes those
 shares where the lead has moved on: the user is not its owner now and has no open ToDo on it.
 Shares with more rights (write, share) were given by someone on purpose and stay.

@@ -4,7 +4,7 @@ chunked; suppress() is idempotent, so running it twice changes nothing."""
 
 import frappe
 
-from lead_policy import suppression
+from lead_policy.consent import suppression
 from lead_policy.policy import suppression as policy
 
 CHUNK = 2000

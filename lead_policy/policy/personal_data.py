@@ -1,5 +1,5 @@
 """Which of a Lead's fields are personal data (right of access and erasure, policy 2.2), in one
-place for Frappe's erasure (``user_data_fields`` in hooks.py) and the app's own (lead_policy.privacy).
+place for Frappe's erasure (``user_data_fields`` in hooks.py) and the app's own (lead_policy.consent.privacy).
 No frappe import."""
 
 ANON_NAME = "Anonymised Lead"

@@ -57,7 +57,7 @@ RULES: tuple[FieldRule, ...] = (
 		NOBODY,
 		_("it follows the Lead Consent records; use Lead Policy > Record Consent or Record Opt-out"),
 	),
-	# Set only by the erasure (lead_policy.privacy, with SQL); a lead marked anonymised drops out of
+	# Set only by the erasure (lead_policy.consent.privacy, with SQL); a lead marked anonymised drops out of
 	# every consent check and out of retention, so a rep must not be able to mark one.
 	FieldRule(
 		("anonymised_on",),

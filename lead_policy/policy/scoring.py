@@ -27,7 +27,7 @@ ACTIVITY = "Activity"
 EXPRESSION = "Expression"
 CONDITION_TYPES = (FIELD, ACTIVITY, EXPRESSION)
 
-# Activity signals a rule can count (lead_policy.activity records them).
+# Activity signals a rule can count (lead_policy.scoring.activity records them).
 ACTIVITY_TYPES = (
 	"Email Sent",
 	"Email Received",

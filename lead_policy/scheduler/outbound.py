@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from lead_policy.outbound_batch import release_stuck
+from lead_policy.intake.outbound_batch import release_stuck
 
 
 def hourly() -> list[str]:

@@ -3,8 +3,8 @@
 import frappe
 from frappe import _
 
-from lead_policy import scoring
 from lead_policy.policy.lead_status import CLOSED_STATUSES
+from lead_policy.scoring import lead_score as scoring
 from lead_policy.settings import area_enabled
 
 CHUNK = 500

@@ -2,7 +2,7 @@
 
 A lead is due when it has no current consent, is not converted, is not anonymised yet, and neither
 it was created nor had any activity within ``retention_days`` (Lead Policy Settings; 0 = keep).
-"Do Not Contact" leads are counted the same way. Due leads are anonymised (lead_policy.privacy),
+"Do Not Contact" leads are counted the same way. Due leads are anonymised (lead_policy.consent.privacy),
 which keeps the KPIs' counts, statuses, sources, scores and dates.
 """
 
@@ -10,8 +10,8 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, get_datetime, getdate, nowdate
 
-from lead_policy import privacy
-from lead_policy.consent import ledger
+from lead_policy.consent import privacy
+from lead_policy.consent.ledger import ledger
 from lead_policy.permissions import require_manager
 from lead_policy.policy import consent as policy
 from lead_policy.settings import area_enabled, get_settings

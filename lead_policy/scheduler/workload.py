@@ -2,7 +2,7 @@
 
 import frappe
 
-from lead_policy import workload
+from lead_policy.assignment import workload
 
 
 def hourly_recount() -> None:

@@ -5,9 +5,9 @@ from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.installer import remove_from_installed_apps
 
+from lead_policy.assignment.workload import recount
 from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 from lead_policy.setup.fields import get_custom_fields
-from lead_policy.workload import recount
 
 APP = "lead_policy"
 MODULE = "Lead Policy"

@@ -94,7 +94,8 @@ def _capture_instead_of_sending(self, smtp_server_instance=None, force_send=Fals
 def reset_caches():
 	import frappe
 
-	from lead_policy import assignment, scoring
+	from lead_policy.assignment import assign as assignment
+	from lead_policy.scoring import lead_score as scoring
 
 	frappe.clear_document_cache("Lead Policy Settings", "Lead Policy Settings")
 	frappe.cache.delete_value(scoring.RULES_CACHE_KEY)

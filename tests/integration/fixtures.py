@@ -52,7 +52,7 @@ def assignment_rule(name, reps, priority=0, **kw):
 def reps():
 	"""Four Sales Users and no assignment or scoring rules (scores stay 0, Cold, unless a test adds
 	rules); a Sales Manager is the fallback owner."""
-	from lead_policy.assignment import RULES_CACHE_KEY
+	from lead_policy.assignment.assign import RULES_CACHE_KEY
 
 	frappe.db.delete("Lead Assignment Rule")
 	frappe.db.delete("Lead Assignment Rule Rep")

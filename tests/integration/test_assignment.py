@@ -5,8 +5,8 @@ import json
 import frappe
 import pytest
 
-from lead_policy.assignment import RULES_CACHE_KEY, reassign
-from lead_policy.handover import acknowledge
+from lead_policy.assignment.assign import RULES_CACHE_KEY, reassign
+from lead_policy.assignment.handover import acknowledge
 
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule, set_settings
@@ -267,7 +267,7 @@ def test_rule_without_reps_names_the_field_and_the_fix(reps):
 
 
 def test_band_change_from_an_activity_reassigns_when_enabled(reps):
-	from lead_policy.activity import record_activity
+	from lead_policy.scoring.activity import record_activity
 
 	set_settings(reassign_on_change=1)
 	make_rule("Met", "Engagement", 50, condition_type="Activity", activity="Meeting")

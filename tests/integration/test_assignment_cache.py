@@ -14,7 +14,7 @@ import textwrap
 import frappe
 import pytest
 
-from lead_policy.assignment import RULES_CACHE_KEY
+from lead_policy.assignment.assign import RULES_CACHE_KEY
 
 from .fixtures import SITES_PATH
 
@@ -29,7 +29,7 @@ READER = textwrap.dedent(
 	import json, sys, frappe
 	frappe.init(site=sys.argv[1], sites_path=".")
 	frappe.connect()
-	from lead_policy.assignment import get_rules
+	from lead_policy.assignment.assign import get_rules
 	print(json.dumps({r.name: [[rep.user, rep.away] for rep in r.reps] for r in get_rules()}))
 	frappe.destroy()
 	"""

@@ -6,7 +6,7 @@ import frappe
 import pytest
 from frappe.utils import add_days, getdate, nowdate
 
-from lead_policy import assignment
+from lead_policy.assignment import assign as assignment
 from lead_policy.settings import get_settings
 
 from .fixtures import assignment_rule as rule

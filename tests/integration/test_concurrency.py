@@ -11,7 +11,7 @@ from collections import Counter
 import frappe
 import pytest
 
-from lead_policy.assignment import RULES_CACHE_KEY
+from lead_policy.assignment.assign import RULES_CACHE_KEY
 
 from .fixtures import SITES_PATH, user_with_roles
 

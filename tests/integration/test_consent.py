@@ -14,8 +14,8 @@ from frappe.website.doctype.personal_data_download_request.personal_data_downloa
 	get_user_data,
 )
 
-from lead_policy.consent import ConsentRequiredError, record_consent, record_opt_out
-from lead_policy.email_guard import UNSUBSCRIBE_METHOD
+from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD
+from lead_policy.consent.ledger import ConsentRequiredError, record_consent, record_opt_out
 
 from .fixtures import (
 	confirmation_url,
@@ -385,8 +385,8 @@ def withdrawals(lead):
 
 
 def _lead_with_history():
-	from lead_policy.activity import record as record_activity
-	from lead_policy.handover import create_handover
+	from lead_policy.assignment.handover import create_handover
+	from lead_policy.scoring.activity import record as record_activity
 
 	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
 	lead = make_lead(
@@ -497,7 +497,7 @@ def _assert_anonymised(lead, original, history, note):
 
 
 def test_deletion_request_anonymises_lead_and_ledger_but_kpis_stay(outbox):
-	from lead_policy.privacy import process_deletion_request
+	from lead_policy.consent.privacy import process_deletion_request
 
 	lead = _lead_with_history()
 	history = _history(lead.name)
@@ -554,8 +554,8 @@ def test_deletion_request_of_a_user_goes_through_frappe_and_covers_the_lead(outb
 
 
 def test_retention_job_anonymises_only_due_leads(monkeypatch):
-	from lead_policy.activity import record as record_activity
 	from lead_policy.scheduler import retention
+	from lead_policy.scoring.activity import record as record_activity
 
 	set_settings(enable_consent=1, retention_days=3000)
 	old = add_days(now_datetime(), -3100)
@@ -587,7 +587,7 @@ def test_retention_job_anonymises_only_due_leads(monkeypatch):
 	assert len(due) < 5000
 	assert set(due) & mine == {dormant.name, rejected.name, broken.name}
 
-	from lead_policy import privacy
+	from lead_policy.consent import privacy
 
 	original = privacy.anonymise_lead
 

@@ -3,9 +3,9 @@
 import frappe
 import pytest
 
-from lead_policy.activity import record_activity
-from lead_policy.assignment import reassign
-from lead_policy.consent import ConsentRequiredError, can_contact_lead, record_consent, record_opt_out
+from lead_policy.assignment.assign import reassign
+from lead_policy.consent.ledger import ConsentRequiredError, can_contact_lead, record_consent, record_opt_out
+from lead_policy.scoring.activity import record_activity
 
 from .fixtures import assignment_rule, send, user_with_roles
 from .helpers import make_lead, make_rule

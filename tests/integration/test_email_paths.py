@@ -4,8 +4,8 @@ captured, see conftest), nothing commits, and the consent checkpoint still decid
 import frappe
 import pytest
 
-from lead_policy.consent import ConsentRequiredError, record_consent
-from lead_policy.email_guard import UNSUBSCRIBE_METHOD
+from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD
+from lead_policy.consent.ledger import ConsentRequiredError, record_consent
 
 from .fixtures import assignment_rule, email_queue_names, queued_since, recipients, send
 from .helpers import make_lead

@@ -8,8 +8,10 @@ import frappe
 import pytest
 from frappe.utils import add_to_date, now_datetime, random_string
 
-from lead_policy import api, intake, outbound_batch, outbound_file
-from lead_policy.merge import merge_leads
+from lead_policy import api
+from lead_policy.intake import capture as intake
+from lead_policy.intake import outbound_batch, outbound_file
+from lead_policy.intake.merge import merge_leads
 
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule, set_settings
@@ -144,7 +146,7 @@ def test_a_failed_enquiry_is_committed_to_an_error_log_before_the_visitor_gets_t
 
 @pytest.fixture
 def no_rules():
-	from lead_policy.scoring import RULES_CACHE_KEY
+	from lead_policy.scoring.lead_score import RULES_CACHE_KEY
 
 	frappe.db.delete("Lead Scoring Rule")
 	frappe.cache.delete_value(RULES_CACHE_KEY)
@@ -162,7 +164,7 @@ def test_an_expression_that_would_hang_every_save_is_refused_at_save(no_rules, e
 
 
 def test_an_unsafe_expression_already_stored_scores_zero_and_is_logged_once(no_rules, monkeypatch):
-	from lead_policy import scoring
+	from lead_policy.scoring import lead_score as scoring
 
 	make_rule("Company", "Demographic", 5, field="company_name", operator="is set")
 	rule = make_rule(
@@ -360,7 +362,7 @@ def test_opening_or_retrying_a_dead_batch_releases_it(monkeypatch):
 
 
 def consent(lead, channel, status, minutes_ago=10):
-	from lead_policy.consent import record_consent
+	from lead_policy.consent.ledger import record_consent
 
 	return record_consent(
 		lead,
@@ -375,7 +377,7 @@ def consent(lead, channel, status, minutes_ago=10):
 
 
 def test_merging_does_not_open_the_kept_address_with_consent_given_for_another():
-	from lead_policy.consent import can_contact_lead
+	from lead_policy.consent.ledger import can_contact_lead
 
 	keep = make_lead(first_name="Mia", email_id=email())
 	dup = make_lead(first_name="Mia", email_id=email(), duplicate_of=keep.name)
@@ -392,7 +394,7 @@ def test_merging_does_not_open_the_kept_address_with_consent_given_for_another()
 
 
 def test_merging_never_loses_an_opt_out():
-	from lead_policy.consent import can_contact_lead
+	from lead_policy.consent.ledger import can_contact_lead
 
 	keep = make_lead(first_name="Mia", email_id=email())
 	consent(keep.name, "Email", "Granted", minutes_ago=30)
@@ -408,7 +410,7 @@ def test_merging_never_loses_an_opt_out():
 
 
 def test_consent_for_the_same_address_still_moves():
-	from lead_policy.consent import can_contact_lead
+	from lead_policy.consent.ledger import can_contact_lead
 
 	keep = make_lead(first_name="Mia", email_id=None, mobile_no="030 4440002", country="Germany")
 	dup = make_lead(first_name="Mia", email_id=email(), duplicate_of=keep.name)
@@ -420,7 +422,7 @@ def test_consent_for_the_same_address_still_moves():
 
 @pytest.mark.parametrize("anonymised", ["keep", "duplicate"])
 def test_an_anonymised_lead_is_never_merged(anonymised):
-	from lead_policy.privacy import anonymise_lead
+	from lead_policy.consent.privacy import anonymise_lead
 
 	keep = make_lead(first_name="Mia", email_id=None, mobile_no="030 4440003", country="Germany")
 	dup = make_lead(first_name="Mia", email_id=email(), duplicate_of=keep.name)

@@ -8,9 +8,11 @@ import frappe
 import pytest
 from frappe.utils import add_days, add_to_date, get_datetime, get_system_timezone, now_datetime, random_string
 
-from lead_policy import api, intake, outbound_batch
-from lead_policy.consent import record_consent
-from lead_policy.merge import merge_leads
+from lead_policy import api
+from lead_policy.consent.ledger import record_consent
+from lead_policy.intake import capture as intake
+from lead_policy.intake import outbound_batch
+from lead_policy.intake.merge import merge_leads
 
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, set_settings
@@ -359,7 +361,7 @@ def test_api_failure_after_insert_leaves_no_half_created_lead(monkeypatch):
 	def broken(*args, **kwargs):
 		raise frappe.ValidationError("activity store down")
 
-	monkeypatch.setattr("lead_policy.activity.record", broken)
+	monkeypatch.setattr("lead_policy.scoring.activity.record", broken)
 	before = lead_count()
 	with pytest.raises(frappe.ValidationError):
 		intake.capture({"first_name": "Half", "email_id": email()}, intake.API, activity="Form Submission")
@@ -585,7 +587,8 @@ def _join_comment(lead):
 
 
 def test_repeat_enquiry_by_phone_fills_the_missing_email_without_granting_email_consent():
-	from lead_policy import consent, email_guard
+	from lead_policy.consent import email_guard
+	from lead_policy.consent import ledger as consent
 
 	set_settings(enable_consent=1)
 	existing = make_lead(email_id=None, mobile_no="030 7654322", company_name="Old Co", country="Germany")
@@ -607,7 +610,7 @@ def test_repeat_enquiry_by_phone_fills_the_missing_email_without_granting_email_
 
 
 def test_repeat_enquiry_never_gives_a_lead_an_address_it_may_not_use():
-	from lead_policy import consent
+	from lead_policy.consent import ledger as consent
 
 	set_settings(enable_consent=1)
 	# an e-mail grant recorded before the lead had an address must not come to cover a new one
@@ -954,7 +957,7 @@ def test_large_batches_run_as_one_deduplicated_background_job(monkeypatch):
 	doc = batch([{"first_name": f"R{i}", "email_id": email()} for i in range(3)])
 	assert outbound_batch.process(doc.name) == {"queued": True, "rows": 3}
 	((method, kw),) = calls
-	assert method == "lead_policy.outbound_batch.run" and kw["queue"] == "long" and kw["deduplicate"]
+	assert method == "lead_policy.intake.outbound_batch.run" and kw["queue"] == "long" and kw["deduplicate"]
 	assert kw["job_id"] == f"lead_policy:outbound_batch:{doc.name}" and kw["batch"] == doc.name
 	assert frappe.db.get_value("Outbound Lead Batch", doc.name, "status") == "Queued"
 	with pytest.raises(frappe.ValidationError):

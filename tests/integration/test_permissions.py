@@ -8,8 +8,8 @@ import frappe
 import pytest
 from frappe.utils import add_days, now_datetime, today
 
-from lead_policy.activity import record_activity
-from lead_policy.assignment import RULES_CACHE_KEY, reassign
+from lead_policy.assignment.assign import RULES_CACHE_KEY, reassign
+from lead_policy.scoring.activity import record_activity
 
 from .fixtures import assignment_rule, user_with_roles
 from .helpers import make_lead, set_settings
@@ -114,7 +114,7 @@ def test_derived_fields_stay_even_where_the_app_would_not_recompute_them(users):
 
 
 def test_a_rep_cannot_take_an_anonymised_lead_back_into_consent_checks(users):
-	from lead_policy.privacy import erase_lead
+	from lead_policy.consent.privacy import erase_lead
 
 	lead = make_lead()
 	frappe.set_user(users.system_manager)

@@ -5,7 +5,7 @@ import pytest
 from frappe.utils import add_days, now_datetime, today
 
 from lead_policy.scheduler.rescore import rescore_open_leads
-from lead_policy.scoring import RULES_CACHE_KEY, override_score
+from lead_policy.scoring.lead_score import RULES_CACHE_KEY, override_score
 
 from .helpers import make_lead, make_rule, set_settings
 
@@ -76,7 +76,7 @@ def test_communication_raises_engagement(no_rules):
 
 
 def test_call_log_and_api_signals_count(no_rules):
-	from lead_policy.activity import record_activity
+	from lead_policy.scoring.activity import record_activity
 
 	make_rule("Call", "Engagement", 10, condition_type="Activity", activity="Call")
 	make_rule("Webinar", "Behavioral", 10, condition_type="Activity", activity="Webinar")

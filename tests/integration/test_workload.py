@@ -3,8 +3,8 @@
 import frappe
 import pytest
 
-from lead_policy import workload
-from lead_policy.assignment import RULES_CACHE_KEY
+from lead_policy.assignment import workload
+from lead_policy.assignment.assign import RULES_CACHE_KEY
 
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule

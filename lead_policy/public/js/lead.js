@@ -69,7 +69,7 @@ lead_policy.override_score = function (frm) {
 		primary_action_label: __("Save"),
 		primary_action(values) {
 			frappe
-				.call("lead_policy.scoring.override_score", {
+				.call("lead_policy.scoring.lead_score.override_score", {
 					lead: frm.doc.name,
 					score: values.score === undefined || values.score === null ? null : values.score,
 					reason: values.reason,
@@ -108,7 +108,7 @@ lead_policy.reassign_dialog = function (frm) {
 		],
 		primary_action_label: __("Reassign"),
 		primary_action(values) {
-			frappe.call({ method: "lead_policy.assignment.reassign", args: { lead: frm.doc.name, ...values } }).then((r) => {
+			frappe.call({ method: "lead_policy.assignment.assign.reassign", args: { lead: frm.doc.name, ...values } }).then((r) => {
 				d.hide();
 				frm.reload_doc();
 				// people know the new owner and the lead by name, not the handover by its ID
@@ -161,7 +161,7 @@ lead_policy.record_consent = function (frm) {
 		],
 		primary_action_label: __("Record"),
 		primary_action(values) {
-			frappe.call("lead_policy.consent.add_consent", { lead: frm.doc.name, ...values }).then(() => {
+			frappe.call("lead_policy.consent.ledger.add_consent", { lead: frm.doc.name, ...values }).then(() => {
 				d.hide();
 				frappe.show_alert({
 					message: __("Consent recorded: {0} for {1}.", [__(values.channel), __(values.purpose)]),
@@ -184,7 +184,7 @@ lead_policy.record_opt_out = function (frm) {
 		],
 		primary_action_label: __("Record Opt-out"),
 		primary_action(values) {
-			frappe.call("lead_policy.consent.record_opt_out", { lead: frm.doc.name, ...values }).then(() => {
+			frappe.call("lead_policy.consent.ledger.record_opt_out", { lead: frm.doc.name, ...values }).then(() => {
 				d.hide();
 				frappe.show_alert({ message: __("Opt-out recorded; contact on that channel stops now."), indicator: "green" });
 				frm.reload_doc();
@@ -226,7 +226,7 @@ lead_policy.intake_panel = function (frm) {
 lead_policy.merge = function (frm, keep, duplicate) {
 	frappe.confirm(
 		__("Move everything linked to {0} (e-mails, notes, activities, consent, ToDos, handovers) to {1} and disable {0}?", [duplicate, keep]),
-		() => frappe.call({ method: "lead_policy.merge.merge_leads", args: { keep, duplicate }, freeze: true }).then(() => {
+		() => frappe.call({ method: "lead_policy.intake.merge.merge_leads", args: { keep, duplicate }, freeze: true }).then(() => {
 			frappe.show_alert({ message: __("{0} merged into {1}", [duplicate, keep]), indicator: "green" });
 			frappe.set_route("Form", "Lead", keep);
 		})

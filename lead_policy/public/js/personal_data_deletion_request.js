@@ -10,7 +10,7 @@ frappe.ui.form.on("Personal Data Deletion Request", {
 				]),
 				() =>
 					frappe
-						.call("lead_policy.privacy.process_deletion_request", { request: frm.doc.name })
+						.call("lead_policy.consent.privacy.process_deletion_request", { request: frm.doc.name })
 						.then(() => frm.reload_doc())
 			);
 		});

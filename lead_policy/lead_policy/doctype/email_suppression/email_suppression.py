@@ -5,4 +5,4 @@ from frappe.model.document import Document
 
 
 class EmailSuppression(Document):
-	"""Rows are written by lead_policy.suppression only; see lead_policy/policy/suppression.py."""
+	"""Rows are written by lead_policy.consent.suppression only; see lead_policy/policy/suppression.py."""

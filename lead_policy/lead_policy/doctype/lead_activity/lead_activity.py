@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy.scoring import rescore_lead
+from lead_policy.scoring.lead_score import rescore_lead
 
 
 class LeadActivity(Document):

@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy.assignment import rules_changed, validate_rule
+from lead_policy.assignment.assign import rules_changed, validate_rule
 
 
 class LeadAssignmentRule(Document):

@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy import consent
+from lead_policy.consent import ledger as consent
 
 
 class LeadConsent(Document):

@@ -5,7 +5,7 @@ frappe.ui.form.on("Lead Handover", {
 		if (can_ack) {
 			frm.add_custom_button(__("Acknowledge"), () =>
 				frappe
-					.call("lead_policy.handover.acknowledge", { handover: frm.doc.name, note: frm.doc.handover_note })
+					.call("lead_policy.assignment.handover.acknowledge", { handover: frm.doc.name, note: frm.doc.handover_note })
 					.then(() => frm.reload_doc())
 			).addClass("btn-primary");
 		}

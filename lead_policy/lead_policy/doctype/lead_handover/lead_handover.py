@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy.handover import refuse_delete, validate_handover
+from lead_policy.assignment.handover import refuse_delete, validate_handover
 
 
 class LeadHandover(Document):

@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy.scoring import rules_changed, validate_rule
+from lead_policy.scoring.lead_score import rules_changed, validate_rule
 
 
 class LeadScoringRule(Document):

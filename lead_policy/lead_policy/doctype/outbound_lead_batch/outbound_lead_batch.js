@@ -6,7 +6,7 @@ frappe.ui.form.on("Outbound Lead Batch", {
 		if (frm.doc.source_file && !busy) {
 			frm.add_custom_button(__("Load Rows from File"), () =>
 				frappe.call({
-					method: "lead_policy.outbound_batch.load_rows",
+					method: "lead_policy.intake.outbound_batch.load_rows",
 					args: { batch: frm.doc.name },
 					freeze: true,
 					callback(r) {
@@ -26,7 +26,7 @@ frappe.ui.form.on("Outbound Lead Batch", {
 			frm.add_custom_button(__("Vet and Create Leads"), () =>
 				frappe.confirm(__("Vet {0} Pending and Held rows and create leads from those accepted?", [todo]), () =>
 					frappe.call({
-						method: "lead_policy.outbound_batch.process",
+						method: "lead_policy.intake.outbound_batch.process",
 						args: { batch: frm.doc.name },
 						freeze: true,
 						callback(r) {

@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from lead_policy.outbound_batch import on_form_load, validate_batch
+from lead_policy.intake.outbound_batch import on_form_load, validate_batch
 
 
 class OutboundLeadBatch(Document):

@@ -31,10 +31,12 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
-from lead_policy import email_intake, intake_payload, repeat_enquiry, validation_todo
-from lead_policy.duplicates import find_matches
-from lead_policy.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
-from lead_policy.intake_settings import region_of, validation_rules, working_time
+from lead_policy.intake import email_leads as email_intake
+from lead_policy.intake import payload as intake_payload
+from lead_policy.intake import repeat_enquiry, validation_todo
+from lead_policy.intake.duplicates import find_matches
+from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
+from lead_policy.intake.rules import region_of, validation_rules, working_time
 from lead_policy.policy import dedupe
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import IDENTITY_FIELDS, PHONE_FIELDS, TITLE_FIELDS
@@ -171,7 +173,7 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 		doc.duplicate_of = match.lead
 	doc.flags[INTAKE_FLAG] = IntakeContext(enquiry.channel, notes, match)
 	if enquiry.consent:
-		# consent's own flag (lead_policy.consent.on_lead_insert): the ledger rows need the lead's
+		# consent's own flag (lead_policy.consent.ledger.on_lead_insert): the ledger rows need the lead's
 		# name, and they must exist before assignment writes the handover note in the same insert
 		doc.flags.lead_policy_consent = enquiry.consent
 	frappe.db.savepoint(SAVEPOINT)

@@ -3,7 +3,7 @@ then ``policy.dedupe`` decides which of them match and how surely."""
 
 import frappe
 
-from lead_policy.intake_settings import fuzzy_threshold, region_of
+from lead_policy.intake.rules import fuzzy_threshold, region_of
 from lead_policy.policy import dedupe
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import PHONE_FIELDS

@@ -47,7 +47,7 @@ def _linked_leads(doc, link_table: str, doctype_field="link_doctype", name_field
 
 def on_communication_insert(doc, method=None):
 	if doc.communication_type != "Communication" or doc.delivery_status == "Rejected":
-		return  # a campaign mail stopped for lack of consent (lead_policy.email_guard) was no contact
+		return  # a campaign mail stopped for lack of consent (lead_policy.consent.email_guard) was no contact
 	leads = _linked_leads(doc, "timeline_links")
 	if doc.reference_doctype == "Lead" and doc.reference_name:
 		leads.add(doc.reference_name)

@@ -19,13 +19,15 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html, now_datetime
 
-from lead_policy import consent, scoring, workload
-from lead_policy.intake_settings import region_of
+from lead_policy.assignment import workload
+from lead_policy.consent import ledger as consent
+from lead_policy.intake.relink import relink_lead
+from lead_policy.intake.rules import region_of
 from lead_policy.permissions import require_manager
 from lead_policy.policy import merge as policy
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import MERGE_FILL_FIELDS, PHONE_FIELDS, REACH_FIELDS
-from lead_policy.relink import relink_lead
+from lead_policy.scoring import lead_score as scoring
 
 
 @frappe.whitelist(methods=["POST"])

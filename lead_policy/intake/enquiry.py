@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import frappe
 from frappe.utils import escape_html, now_datetime
 
-from lead_policy import activity
 from lead_policy.policy.problems import Problem
+from lead_policy.scoring import activity
 
 # Creating a lead and joining an enquiry to one roll back to this when anything fails
 SAVEPOINT = "lead_policy_intake"

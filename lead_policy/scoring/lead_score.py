@@ -10,10 +10,10 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, nowdate
 
-from lead_policy import workload
-from lead_policy.assignment import assign
+from lead_policy.assignment import workload
+from lead_policy.assignment.assign import assign
+from lead_policy.assignment.handover import HandoverRequest
 from lead_policy.cache import forget
-from lead_policy.handover import HandoverRequest
 from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.problems import Problem

@@ -6,10 +6,10 @@
 * Opt-outs (``withdraw``): an e-mail opt-out covers every lead with the same address and sets
   ERPNext's ``unsubscribed``; ``record_opt_out`` is the one-click desk action.
 * Rows are append-only for everyone but the System Manager; reading follows the Lead's permissions.
-* An e-mail opt-out also puts the address on the suppression list (lead_policy.suppression). An
+* An e-mail opt-out also puts the address on the suppression list (lead_policy.consent.suppression). An
   e-mail grant that arrives for an opted-out address from a source anyone can use (web form, API,
   import) is stored as "Pending Confirmation" and the person gets a confirmation e-mail
-  (lead_policy.resubscription); it counts once they confirm.
+  (lead_policy.consent.resubscription); it counts once they confirm.
 
 The rules themselves are in ``lead_policy.policy.consent``.
 """
@@ -18,8 +18,8 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
-from lead_policy import resubscription, suppression
-from lead_policy.deletion import carry_over_withdrawals
+from lead_policy.consent import resubscription, suppression
+from lead_policy.consent.deletion import carry_over_withdrawals
 from lead_policy.permissions import is_manager, is_system_manager
 from lead_policy.policy import consent as policy
 from lead_policy.policy import suppression as suppression_policy
@@ -208,7 +208,7 @@ def validate_consent(doc) -> None:
 			title=_("Consent Ledger"),
 		)
 	if doc.is_new() and not doc.lead:
-		# not mandatory in the doctype: rows of a deleted lead outlive it, unlinked (lead_policy.deletion)
+		# not mandatory in the doctype: rows of a deleted lead outlive it, unlinked (lead_policy.consent.deletion)
 		frappe.throw(_("Lead: choose the lead this consent is about."), frappe.MandatoryError)
 	if doc.is_new():
 		doc.recorded_by = doc.recorded_by if is_system_manager() and doc.recorded_by else frappe.session.user
@@ -451,7 +451,7 @@ def withdraw(
 
 def _unsubscribe_leads(leads: list[str]) -> None:
 	"""ERPNext's flag. No Frappe Email Unsubscribe row: Frappe would drop the address from later
-	mails silently, where the app's checkpoint tells the sender why (lead_policy.email_guard)."""
+	mails silently, where the app's checkpoint tells the sender why (lead_policy.consent.email_guard)."""
 	Lead = frappe.qb.DocType("Lead")
 	frappe.qb.update(Lead).set(Lead.unsubscribed, 1).where(Lead.name.isin(leads)).run()
 

@@ -10,7 +10,7 @@ from datetime import timezone
 import frappe
 from frappe.utils import cint, convert_utc_to_system_timezone, get_datetime, now_datetime
 
-from lead_policy.intake_settings import region_of, validation_rules
+from lead_policy.intake.rules import region_of, validation_rules
 from lead_policy.policy import cleaning
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import IDENTITY_FIELDS, PHONE_FIELDS, REACH_FIELDS

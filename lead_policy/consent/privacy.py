@@ -21,7 +21,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from lead_policy import suppression
+from lead_policy.consent import suppression
 from lead_policy.permissions import is_system_manager
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.policy.personal_data import ANON_NAME, ANONYMISED, IDENTIFYING

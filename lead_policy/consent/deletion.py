@@ -1,6 +1,6 @@
 """Deleting a Lead: what goes with it and what outlives it.
 
-Deleting is not erasure (``lead_policy.privacy`` anonymises); it is an admin removing a record, and
+Deleting is not erasure (``lead_policy.consent.privacy`` anonymises); it is an admin removing a record, and
 ERPNext's own delete must work for whoever may delete leads.
 
 * Gone with the lead: records that only describe it — score log, activities, assignment log (the

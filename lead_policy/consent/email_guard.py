@@ -6,7 +6,7 @@ it (desk e-mail, reply, Email Campaign, Newsletter, Notification, custom ``frapp
 * A mail someone writes (it has a Communication: the e-mail dialog, a reply) to a lead without
   consent is refused with a message naming the lead and the fix; the whole request rolls back.
   Recording an e-mail without sending it stays possible (policy 5.2: record every interaction);
-  lead_policy.consent flags such a record on the lead, as it does for calls.
+  lead_policy.consent.ledger flags such a record on the lead, as it does for calls.
 * Bulk and automatic mail (campaigns, newsletters, notifications): recipients without consent are
   taken off the queue; a queue left with nobody stays as an "Error" row that says why, and an Email
   Campaign gets a comment. The campaign is never set to "Unsubscribed". ERPNext records each
@@ -15,14 +15,14 @@ it (desk e-mail, reply, Email Campaign, Newsletter, Notification, custom ``frapp
 
 Decided by recipient address, whatever the mail is about (a Lead, an Opportunity, a Prospect, a
 Contact, a Quotation, an Event, an Auto Email Report, a plain ``sendmail``): an address on the
-suppression list (lead_policy.suppression: every opt-out and erasure, even of leads that are gone)
+suppression list (lead_policy.consent.suppression: every opt-out and erasure, even of leads that are gone)
 is never mailed; an address of a lead needs the lead's consent. A converted lead is a customer now:
 only its explicit opt-outs (withdrawal, unsubscribed, Do Not Contact) block it. Campaigns and
 newsletters are Marketing/Nurture, the rest Sales Contact. Outside the policy: mails that fulfil a
 contract (``CONTRACT_DOCTYPES``: invoices, orders, deliveries, payments), the privacy requests' and
 the consent confirmation's own mails, and system mails to users (password reset, notifications of
 an account). Mail queued before an opt-out is taken off the queue when the opt-out is recorded
-(lead_policy.suppression.cancel_queued).
+(lead_policy.consent.suppression.cancel_queued).
 
 Every queued e-mail to a lead gets Frappe's per-recipient unsubscribe link, pointing to
 ``unsubscribe`` below; Frappe's own unsubscribe records (Email Unsubscribe) and newsletter
@@ -36,13 +36,14 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, parse_addr, split_emails
 
-from lead_policy import consent, signed_links, suppression
+from lead_policy.consent import ledger as consent
+from lead_policy.consent import signed_links, suppression
 from lead_policy.policy import consent as policy
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.policy.problems import Problem
 from lead_policy.settings import area_enabled, get_settings
 
-UNSUBSCRIBE_METHOD = "/api/method/lead_policy.email_guard.unsubscribe"
+UNSUBSCRIBE_METHOD = "/api/method/lead_policy.consent.email_guard.unsubscribe"
 FRAPPE_UNSUBSCRIBE_METHOD = "/api/method/frappe.email.queue.unsubscribe"
 PLACEHOLDER = "<!--unsubscribe_url-->"
 MARKETING_DOCTYPES = ("Email Campaign", "Newsletter")
@@ -64,7 +65,7 @@ CONTRACT_DOCTYPES = (
 OWN_REQUEST_DOCTYPES = (
 	"Personal Data Deletion Request",
 	"Personal Data Download Request",
-	"Lead Consent",  # the re-subscription confirmation (lead_policy.consent_confirmation)
+	"Lead Consent",  # the re-subscription confirmation (lead_policy.consent.confirmation)
 	"User",
 )
 EXEMPT_DOCTYPES = CONTRACT_DOCTYPES + OWN_REQUEST_DOCTYPES

@@ -1,6 +1,6 @@
 """Assignment in the Frappe layer: gather rep state, call ``policy.assignment``, set owner and ToDo.
 
-Concurrency: each rep's open leads are counters on a Lead Rep Workload row (lead_policy.workload).
+Concurrency: each rep's open leads are counters on a Lead Rep Workload row (lead_policy.assignment.workload).
 An assignment locks the candidate reps' rows (``FOR UPDATE``, in key order, so assigners never
 deadlock each other), so it reads the latest committed counts, and the chosen rep's counter is
 raised in the same transaction. Many leads arriving at once therefore never exceed a capacity,
@@ -16,9 +16,15 @@ from frappe.desk.doctype.notification_log.notification_log import enqueue_create
 from frappe.desk.form import assign_to
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
 
-from lead_policy import workload
+from lead_policy.assignment import workload
+from lead_policy.assignment.handover import (
+	HandoverRequest,
+	create_handover,
+	handover_reasons,
+	is_blank,
+	move_todos,
+)
 from lead_policy.cache import forget
-from lead_policy.handover import HandoverRequest, create_handover, handover_reasons, is_blank, move_todos
 from lead_policy.permissions import users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES

@@ -27,7 +27,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import get_job_status
 
-from lead_policy import outbound_file, outbound_vetting
+from lead_policy.intake import outbound_file, outbound_vetting
 from lead_policy.permissions import require_manager
 from lead_policy.policy import cleaning, jobs, vetting
 from lead_policy.policy.problems import Problem
@@ -143,7 +143,7 @@ def process(batch: str) -> dict:
 	if len(todo) > SYNC_LIMIT:
 		doc.db_set("status", "Queued")
 		frappe.enqueue(
-			"lead_policy.outbound_batch.run",
+			"lead_policy.intake.outbound_batch.run",
 			queue="long",
 			job_id=job_id(batch),
 			deduplicate=True,

@@ -154,7 +154,7 @@ def _plain(text: str | None) -> str:
 
 def _assignment_texts(lead: str, user: str) -> set[str]:
 	"""The texts of the ToDos that gave ``lead`` to ``user``: the reason of each assignment to them
-	(the assignment ToDo carries it, lead_policy.assignment) and the text of each handover to them."""
+	(the assignment ToDo carries it, lead_policy.assignment.assign) and the text of each handover to them."""
 	texts = {
 		_plain(reason)
 		for reason in frappe.get_all(
@@ -223,7 +223,7 @@ def handover_note(doc) -> str:
 
 def validate_handover(doc) -> None:
 	if doc.is_new() and not doc.lead:
-		# not mandatory in the doctype: handovers of a deleted lead outlive it (lead_policy.deletion)
+		# not mandatory in the doctype: handovers of a deleted lead outlive it (lead_policy.consent.deletion)
 		frappe.throw(_("Lead: choose the lead that is handed over."), frappe.MandatoryError)
 	before = doc.get_doc_before_save()
 	if before and before.acknowledged and not is_system_manager():

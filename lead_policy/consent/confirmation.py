@@ -1,7 +1,7 @@
-"""The link in the re-subscription confirmation e-mail (lead_policy.resubscription).
+"""The link in the re-subscription confirmation e-mail (lead_policy.consent.resubscription).
 
 GET shows a button; pressing it (POST) records the pending grants as given by the person (source
-"Confirmation Link"), which lifts the opt-out (lead_policy.consent). Expired, replayed or
+"Confirmation Link"), which lifts the opt-out (lead_policy.consent.ledger). Expired, replayed or
 tampered links change nothing.
 """
 
@@ -11,10 +11,11 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from lead_policy import consent, signed_links
+from lead_policy.consent import ledger as consent
+from lead_policy.consent import signed_links
+from lead_policy.consent.resubscription import tell_owner
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import suppression as policy
-from lead_policy.resubscription import tell_owner
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET", "POST"])

@@ -7,8 +7,8 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime
 
-from lead_policy.duplicates import find_matches
-from lead_policy.intake_settings import region_of
+from lead_policy.intake.duplicates import find_matches
+from lead_policy.intake.rules import region_of
 from lead_policy.policy import dedupe
 from lead_policy.settings import area_enabled, get_settings
 

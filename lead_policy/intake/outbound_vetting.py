@@ -11,8 +11,10 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html
 
-from lead_policy import consent, intake, suppression
-from lead_policy.intake_settings import region_of, validation_rules
+from lead_policy.consent import ledger as consent
+from lead_policy.consent import suppression
+from lead_policy.intake import capture as intake
+from lead_policy.intake.rules import region_of, validation_rules
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import dedupe, vetting
 from lead_policy.policy import validation as checks
@@ -139,7 +141,7 @@ def _suppressed(prepared: list[dict]) -> dict[str, list[Problem]]:
 		if emails
 		else set()
 	)
-	# opt-outs and erasures that outlive their leads (lead_policy.suppression), one query
+	# opt-outs and erasures that outlive their leads (lead_policy.consent.suppression), one query
 	on_list = suppression.suppressed(emails)
 	lead = frappe.qb.DocType("Lead")
 	conditions = []

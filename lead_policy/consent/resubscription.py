@@ -1,7 +1,7 @@
 """Asking the person to confirm an e-mail grant for an address that opted out
 (lead_policy.policy.suppression): the confirmation e-mail and the owner's notice.
 
-``request`` e-mails the address a signed link (``lead_policy.consent_confirmation.confirm``) that
+``request`` e-mails the address a signed link (``lead_policy.consent.confirmation.confirm``) that
 expires after ``CONFIRMATION_DAYS`` and works once; the lead's owner is told. Until the person
 confirms, nothing is mailed to the address: the enquiry itself is kept on the lead.
 """
@@ -16,7 +16,7 @@ from frappe.utils.verified_command import get_signed_params
 from lead_policy.policy import suppression as policy
 
 LEDGER = "Lead Consent"
-CONFIRM_METHOD = "/api/method/lead_policy.consent_confirmation.confirm"
+CONFIRM_METHOD = "/api/method/lead_policy.consent.confirmation.confirm"
 
 
 def confirmation_url(requests: list[str], sent_on: datetime) -> str:
@@ -53,7 +53,7 @@ def request(lead: str, requests: list[str]) -> None:
 			recipients=[address],
 			subject=_("Please confirm that we may e-mail you"),
 			message=_confirmation_message(url, purposes),
-			# the guard lets this one mail through to an opted-out address (lead_policy.email_guard)
+			# the guard lets this one mail through to an opted-out address (lead_policy.consent.email_guard)
 			reference_doctype=LEDGER,
 			reference_name=rows[0].name,
 			delayed=True,

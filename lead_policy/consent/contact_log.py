@@ -1,13 +1,14 @@
 """Contact recorded without consent (policy 2.2 and 5.2): calls, messages and e-mails that were
 made elsewhere and only logged here are kept, and flagged on the lead, so the owner records the
 lead's consent or opt-out. (An e-mail sent from the site never gets this far without consent:
-lead_policy.email_guard refuses it.)"""
+lead_policy.consent.email_guard refuses it.)"""
 
 import frappe
 from frappe import _
 from frappe.utils import cint, escape_html
 
-from lead_policy import consent, email_guard
+from lead_policy.consent import email_guard
+from lead_policy.consent import ledger as consent
 from lead_policy.policy import consent as policy
 from lead_policy.settings import area_enabled, get_settings
 

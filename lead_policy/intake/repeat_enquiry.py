@@ -12,9 +12,9 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html
 
-from lead_policy import consent
-from lead_policy.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
-from lead_policy.intake_settings import region_of, validation_rules
+from lead_policy.consent import ledger as consent
+from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
+from lead_policy.intake.rules import region_of, validation_rules
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import dedupe
 from lead_policy.policy import validation as checks
