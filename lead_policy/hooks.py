@@ -40,6 +40,14 @@ doc_events = {
 	for doctype, events in _EVENTS.items()
 }
 
+# Methods that were public under another path before the modules were grouped by policy area:
+# links in e-mails already sent and integrations keep working.
+override_whitelisted_methods = {
+	"lead_policy.email_guard.unsubscribe": "lead_policy.consent.email_guard.unsubscribe",
+	"lead_policy.consent_confirmation.confirm": "lead_policy.consent.confirmation.confirm",
+	"lead_policy.activity.record_activity": "lead_policy.scoring.activity.record_activity",
+}
+
 permission_query_conditions = {
 	"Lead Handover": "lead_policy.assignment.handover.permission_query",
 	"Lead Consent": "lead_policy.consent.ledger.permission_query",

@@ -10,9 +10,10 @@ from frappe.core.doctype.communication.email import make as make_communication
 from frappe.email.queue import get_unsubcribed_url
 from frappe.utils import now_datetime, random_string
 
-from lead_policy import api, privacy, resubscription, suppression
-from lead_policy.consent import ConsentRequiredError, add_consent, record_consent
-from lead_policy.email_guard import UNSUBSCRIBE_METHOD, opt_out_address
+from lead_policy import api
+from lead_policy.consent import privacy, resubscription, suppression
+from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD, opt_out_address
+from lead_policy.consent.ledger import ConsentRequiredError, add_consent, record_consent
 
 from .fixtures import (
 	confirmation_url,
@@ -272,7 +273,7 @@ def test_outbound_batch_rejects_suppressed_addresses():
 	doc = make_outbound_batch(
 		[{"first_name": "Ann", "last_name": "Row", "email_id": address, "company_name": "Acme"}]
 	)
-	from lead_policy import outbound_batch
+	from lead_policy.intake import outbound_batch
 
 	outbound_batch.process(doc.name)
 	doc.reload()
@@ -283,7 +284,7 @@ def test_outbound_batch_rejects_suppressed_addresses():
 def test_a_form_cannot_reopen_calls_the_person_stopped(outbox):
 	lead = make_lead(first_name="Pia", mobile_no="+4915112345678")
 	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes")
-	from lead_policy.consent import can_contact_lead, record_opt_out
+	from lead_policy.consent.ledger import can_contact_lead, record_opt_out
 
 	record_opt_out(lead.name, "Phone", how="Call")
 	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked")
@@ -309,3 +310,12 @@ def test_opt_outs_made_before_the_list_existed_are_put_on_it():
 	assert (
 		frappe.db.count("Email Suppression", {"name": suppression.policy.address_key(before.email_id)}) == 1
 	)
+
+
+def test_links_in_mails_sent_before_the_modules_moved_still_work(outbox):
+	lead = consented_lead(first_name="Vera")
+	old = get_unsubcribed_url(
+		"Lead", lead.name, lead.email_id, "/api/method/lead_policy.email_guard.unsubscribe", None
+	)
+	assert open_signed_link(old, "POST") == "Unsubscribed"
+	assert frappe.db.get_value("Lead", lead.name, "unsubscribed") == 1
