@@ -1,5 +1,8 @@
 """Demo data: a small, reproducible sales organisation run through the real policy.
 
+One module (just over 400 lines): making the demo and clearing exactly what it made must share one
+list of what the demo creates.
+
 Every lead goes through the app's intake path (or, where intake is switched off, the ORM with all
 hooks), so scores, assignments, handovers and logs shown afterwards are what the app computed.
 Everything created is marked (the DEMO names and the demo e-mail domain) so ``--clear`` removes

@@ -1,5 +1,9 @@
 """Assignment in the Frappe layer: gather rep state, call ``policy.assignment``, set owner and ToDo.
 
+One module (over 400 lines): gathering rep state, locking workload rows, choosing, setting the owner
+and the ToDo must happen in one transaction in this order; the choice itself is pure
+(lead_policy.policy.assignment).
+
 Concurrency: each rep's open leads are counters on a Lead Rep Workload row (lead_policy.assignment.workload).
 An assignment locks the candidate reps' rows (``FOR UPDATE``, in key order, so assigners never
 deadlock each other), so it reads the latest committed counts, and the chosen rep's counter is

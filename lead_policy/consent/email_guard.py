@@ -1,5 +1,8 @@
 """E-mail to leads (policy 2.2): only with consent, always with a working opt-out link.
 
+One module (just over 400 lines): the checkpoint, the opt-out link it adds and the link's endpoint
+are one promise (every mail to a lead can be opted out of, and the opt-out is honoured at once).
+
 The checkpoint is **Email Queue before_insert**: every mail Frappe sends passes there, whoever sends
 it (desk e-mail, reply, Email Campaign, Newsletter, Notification, custom ``frappe.sendmail``).
 

@@ -1,5 +1,9 @@
 """The consent ledger in the Frappe layer (policy 2.2).
 
+One module (over 400 lines) on purpose: recording a row, refreshing the lead's summary, opting out
+and re-subscribing keep one invariant together (the summary, ``unsubscribed`` and the suppression
+list always agree with the rows); split, each half would call back into the other.
+
 * ``record_consent`` / ``record_consents``: the one way to add ledger rows (intake, API, import,
   desk). ``doc.flags.lead_policy_consent = [dict, ...]`` on a new Lead does the same after insert.
 * Each new row refreshes the Lead's ``consent_status`` summary and ``has_consent`` flag, set-based.

@@ -1,5 +1,9 @@
 """Scoring in the Frappe layer: load rules and activities, call ``policy.scoring``, write results.
 
+One module (over 400 lines): loading rules and activities, writing the score, its breakdown and its
+log, and the manager's override all go through the same cached rules and the same write; the rules
+themselves are pure (lead_policy.policy.scoring, lead_policy.policy.expressions).
+
 Rules are read once and cached (cleared whenever a rule changes); a lead's activities are read in
 one query. Nothing here runs a query per rule, and batch rescoring reads whole chunks at once.
 """
