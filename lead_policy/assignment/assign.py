@@ -281,7 +281,7 @@ def _holiday_text(holiday_list: str, description: str | None, weekly_off: bool, 
 # ---------- deciding and applying ----------
 
 
-def on_lead_insert(doc) -> None:
+def on_lead_after_insert(doc) -> None:
 	if not area_enabled("assignment"):
 		return
 	creator = frappe.session.user

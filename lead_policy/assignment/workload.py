@@ -58,7 +58,7 @@ def adjust(deltas: Counter) -> None:
 		frappe.db.sql(f"update `tabLead Rep Workload` set {sets} where name = %s", [*changes.values(), user])
 
 
-def lead_inserted(doc) -> None:
+def on_lead_after_insert(doc) -> None:
 	if _disabled():
 		return
 	b = bucket(doc)
@@ -66,7 +66,12 @@ def lead_inserted(doc) -> None:
 		adjust(Counter({b: 1}))
 
 
+def on_lead_update(doc) -> None:
+	lead_changed(doc.get_doc_before_save(), doc)
+
+
 def lead_changed(before, doc) -> None:
+	"""The lead's owner, band or open/closed state moved from ``before`` to ``doc``."""
 	if _disabled() or before is None:
 		return
 	old, new = bucket(before), bucket(doc)
@@ -80,7 +85,7 @@ def lead_changed(before, doc) -> None:
 	adjust(deltas)
 
 
-def lead_deleted(doc) -> None:
+def on_lead_trash(doc) -> None:
 	if _disabled():
 		return
 	b = bucket(doc)

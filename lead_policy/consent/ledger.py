@@ -132,7 +132,7 @@ def _new_row(lead: str, **values):
 	return frappe.get_doc({"doctype": LEDGER, "lead": lead, **values})
 
 
-def on_lead_insert(doc) -> None:
+def on_lead_after_insert(doc) -> None:
 	"""Lead after_insert: consent captured with the lead (``doc.flags.lead_policy_consent``) becomes ledger rows."""
 	entries = doc.flags.pop("lead_policy_consent", None)
 	if isinstance(entries, dict):

@@ -1,4 +1,7 @@
-"""doc_events on ERPNext's Lead: each handler reads settings once and calls the policy."""
+"""doc_events on ERPNext's Lead, in the order the areas depend on each other.
+
+Each area names its Lead handlers ``on_lead_<Frappe event>``; this module only orders them.
+"""
 
 from lead_policy import field_guard
 from lead_policy.assignment import assign as assignment
@@ -10,35 +13,35 @@ from lead_policy.scoring import lead_score as scoring
 
 
 def onload(doc, method=None):
-	scoring.set_action_plan(doc)  # the band's action plan (handbook 5.2) for the form
+	scoring.on_lead_load(doc)  # the band's action plan (handbook 5.2) for the form
 
 
 def before_insert(doc, method=None):
-	intake.before_insert(doc)  # channel and receipt time of desk, import and e-mail leads
+	intake.on_lead_before_insert(doc)  # channel and receipt time of desk, import and e-mail leads
 
 
 def validate(doc, method=None):
 	field_guard.guard(doc)  # first: what the user may not change is put back before the app computes
-	intake.validate_lead(doc)  # normalise and flag first, so scoring sees the clean values
-	scoring.apply_to_lead(doc)
+	intake.on_lead_validate(doc)  # normalise and flag first, so scoring sees the clean values
+	scoring.on_lead_validate(doc)
 
 
 def after_insert(doc, method=None):
-	consent.on_lead_insert(doc)  # first, so the assignment's handover note shows the consent
-	assignment.on_lead_insert(doc)
-	intake.after_insert(doc)  # after assignment: the validation ToDo goes to the owner
-	workload.lead_inserted(doc)  # last: counts the lead for its final owner
+	consent.on_lead_after_insert(doc)  # first, so the assignment's handover note shows the consent
+	assignment.on_lead_after_insert(doc)
+	intake.on_lead_after_insert(doc)  # after assignment: the validation ToDo goes to the owner
+	workload.on_lead_after_insert(doc)  # last: counts the lead for its final owner
 
 
 def on_update(doc, method=None):
-	scoring.log_score_change(doc)
+	scoring.on_lead_update(doc)  # the score history
 	if not doc.flags.in_insert:
 		assignment.on_lead_update(doc)
 		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger
-		workload.lead_changed(doc.get_doc_before_save(), doc)  # owner, band or open/closed moved
-	intake.on_update(doc)
+		workload.on_lead_update(doc)  # owner, band or open/closed moved
+	intake.on_lead_update(doc)
 
 
 def on_trash(doc, method=None):
-	workload.lead_deleted(doc)
+	workload.on_lead_trash(doc)
 	deletion.on_lead_trash(doc)  # what describes the lead goes; consent and handovers stay, unlinked

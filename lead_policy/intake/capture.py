@@ -74,7 +74,7 @@ class IntakeContext:
 	"""What intake knows about a new Lead, for its doc events.
 
 	Travels as ``doc.flags[INTAKE_FLAG]``: ``capture`` (or ``before_insert``, for a lead made
-	from an e-mail) sets it before Frappe's insert, and ``validate_lead`` and ``field_guard`` read it
+	from an e-mail) sets it before Frappe's insert, and ``on_lead_validate`` and ``field_guard`` read it
 	during that insert; Frappe's save offers no other way to hand the doc events a value. Its
 	presence also says "intake has dealt with this lead's channel".
 	"""
@@ -173,7 +173,7 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 		doc.duplicate_of = match.lead
 	doc.flags[INTAKE_FLAG] = IntakeContext(enquiry.channel, notes, match)
 	if enquiry.consent:
-		# consent's own flag (lead_policy.consent.ledger.on_lead_insert): the ledger rows need the lead's
+		# consent's own flag (lead_policy.consent.ledger.on_lead_after_insert): the ledger rows need the lead's
 		# name, and they must exist before assignment writes the handover note in the same insert
 		doc.flags.lead_policy_consent = enquiry.consent
 	frappe.db.savepoint(SAVEPOINT)
@@ -199,7 +199,7 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 # ---------- Lead doc events: the checks every lead passes, whatever created it ----------
 
 
-def before_insert(doc, method=None) -> None:
+def on_lead_before_insert(doc, method=None) -> None:
 	"""Channel and receipt time of leads intake did not create (desk, import, incoming e-mail)."""
 	if area_enabled("validation"):
 		_normalise_contact(doc)
@@ -232,7 +232,7 @@ def _normalise_contact(doc) -> None:
 			row.phone = changed.get(row.phone, row.phone)
 
 
-def validate_lead(doc, method=None) -> None:
+def on_lead_validate(doc, method=None) -> None:
 	"""Lead validate: normalise, check, flag; mark possible duplicates; note a late capture."""
 	settings = get_settings()
 	context = doc.flags.get(INTAKE_FLAG)
@@ -303,7 +303,7 @@ def _capture_lag(doc, settings) -> list[Problem]:
 	return []
 
 
-def after_insert(doc, method=None) -> None:
+def on_lead_after_insert(doc, method=None) -> None:
 	"""After assignment chose the owner: the ToDo for the issues of a flagged lead."""
 	if doc.lead_owner in ("Guest", ""):
 		frappe.db.set_value("Lead", doc.name, "lead_owner", None, update_modified=False)
@@ -311,6 +311,6 @@ def after_insert(doc, method=None) -> None:
 	validation_todo.sync(doc)
 
 
-def on_update(doc, method=None) -> None:
+def on_lead_update(doc, method=None) -> None:
 	if not doc.flags.in_insert:
 		validation_todo.sync(doc)

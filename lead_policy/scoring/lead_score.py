@@ -38,9 +38,9 @@ RULE_FIELDS = [
 	"expression",
 ]
 # Set on a Lead before saving it: the reason its Lead Score Log row gives, instead of "Lead updated".
-# Read in on_update (log_score_change), which gets nothing from the caller but the document.
+# Read in on_update (on_lead_update), which gets nothing from the caller but the document.
 SCORE_REASON_FLAG = "lead_policy_score_reason"
-# From validate (apply_to_lead) to on_update (log_score_change) of the same save: the score before and
+# From validate (on_lead_validate) to on_update (on_lead_update) of the same save: the score before and
 # after, logged only once the save has gone through.
 SCORE_CHANGE_FLAG = "lead_policy_score_change"
 
@@ -238,7 +238,7 @@ def breakdown_rows(result) -> list[dict]:
 	]
 
 
-def apply_to_lead(doc) -> None:
+def on_lead_validate(doc) -> None:
 	"""Lead validate: compute the score and put it, with its breakdown, on the document."""
 	if not area_enabled("scoring"):
 		return
@@ -275,7 +275,7 @@ def _rows_key(rows) -> list[tuple]:
 	return [(r["scoring_rule"], r["category"], flt(r["points"]), flt(r["applied_points"], 2)) for r in rows]
 
 
-def log_score_change(doc) -> None:
+def on_lead_update(doc) -> None:
 	"""Lead on_update: keep the history of score and band changes."""
 	change = doc.flags.pop(SCORE_CHANGE_FLAG, None)
 	if not change:
@@ -538,7 +538,7 @@ def override_score(
 	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
 
 
-def set_action_plan(doc) -> None:
+def on_lead_load(doc) -> None:
 	if doc.get("score_band"):
 		plan = get_settings().get(f"{doc.score_band.lower()}_action_plan")
 		doc.set_onload("lead_policy_action_plan", plan)
