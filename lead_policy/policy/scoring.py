@@ -115,17 +115,19 @@ class ScoreResult:
 		return self.categories[ENGAGEMENT]
 
 
+def _not_one_of(fieldname: str, label: str, value, choices) -> Problem:
+	return Problem(
+		fieldname,
+		_("{label} must be one of {choices}, not {value}."),
+		{"label": label, "choices": ", ".join(choices), "value": value},
+	)
+
+
 def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -> list[Problem]:
 	"""Why a rule cannot be saved, or an empty list. ``lead_fields`` lists valid Lead fieldnames."""
 	found = []
 	if rule.category not in CATEGORY_CAPS:
-		found.append(
-			Problem(
-				"category",
-				_("Category must be one of {choices}, not {value}."),
-				{"choices": ", ".join(CATEGORIES), "value": rule.category},
-			)
-		)
+		found.append(_not_one_of("category", _("Category"), rule.category, CATEGORIES))
 	elif abs(rule.points or 0) > CATEGORY_CAPS[rule.category]:
 		found.append(
 			Problem(
@@ -148,13 +150,7 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 				)
 			)
 		if rule.operator not in OPERATORS:
-			found.append(
-				Problem(
-					"operator",
-					_("Operator must be one of {choices}, not {value}."),
-					{"choices": ", ".join(OPERATORS), "value": rule.operator},
-				)
-			)
+			found.append(_not_one_of("operator", _("Operator"), rule.operator, OPERATORS))
 		elif rule.operator not in VALUELESS_OPERATORS and (
 			rule.value is None or str(rule.value).strip() == ""
 		):
@@ -175,13 +171,7 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 			)
 	elif rule.condition_type == ACTIVITY:
 		if rule.activity not in ACTIVITY_TYPES:
-			found.append(
-				Problem(
-					"activity",
-					_("Activity must be one of {choices}, not {value}."),
-					{"choices": ", ".join(ACTIVITY_TYPES), "value": rule.activity},
-				)
-			)
+			found.append(_not_one_of("activity", _("Activity"), rule.activity, ACTIVITY_TYPES))
 		if (rule.min_count or 0) < 1:
 			found.append(Problem("min_count", _("Minimum Count must be at least 1.")))
 		if (rule.within_days or 0) < 0:
@@ -194,13 +184,7 @@ def rule_problems(rule: ScoringRule, lead_fields: Iterable[str] | None = None) -
 		else:
 			found += expression_problems(rule.expression)
 	else:
-		found.append(
-			Problem(
-				"condition_type",
-				_("Condition Type must be one of {choices}, not {value}."),
-				{"choices": ", ".join(CONDITION_TYPES), "value": rule.condition_type},
-			)
-		)
+		found.append(_not_one_of("condition_type", _("Condition Type"), rule.condition_type, CONDITION_TYPES))
 	return found
 
 

@@ -31,6 +31,27 @@ class PolicySettings:
 MIN_RETENTION_DAYS = 30
 
 
+# Numbers with a simple valid range: (field, test, message naming the field and the fix)
+NUMBER_RULES = (
+	("capture_lag_hours", lambda v: v > 0, _("Capture Deadline (hours) must be more than 0, not {value}.")),
+	(
+		"engagement_half_life_days",
+		lambda v: v >= 0,
+		_("Engagement Half-life (days) cannot be negative; use 0 to switch decay off."),
+	),
+	(
+		"fuzzy_match_threshold",
+		lambda v: 50 <= v <= 100,
+		_("Name Match Threshold must be between 50 and 100 (%), not {value}."),
+	),
+	(
+		"web_form_rate_limit",
+		lambda v: v >= 0,
+		_("Submissions per Address per Hour cannot be negative; use 0 for no limit."),
+	),
+)
+
+
 def settings_problems(s: PolicySettings) -> list[Problem]:
 	found: list[Problem] = []
 	for fieldname, label, value in (
@@ -78,36 +99,10 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 				{"end": s.work_day_end, "start": s.work_day_start},
 			)
 		)
-	if s.capture_lag_hours is None or s.capture_lag_hours <= 0:
-		found.append(
-			Problem(
-				"capture_lag_hours",
-				_("Capture Deadline (hours) must be more than 0, not {value}."),
-				{"value": s.capture_lag_hours},
-			)
-		)
-	if s.engagement_half_life_days is None or s.engagement_half_life_days < 0:
-		found.append(
-			Problem(
-				"engagement_half_life_days",
-				_("Engagement Half-life (days) cannot be negative; use 0 to switch decay off."),
-			)
-		)
-	if s.fuzzy_match_threshold is None or not 50 <= s.fuzzy_match_threshold <= 100:
-		found.append(
-			Problem(
-				"fuzzy_match_threshold",
-				_("Name Match Threshold must be between 50 and 100 (%), not {value}."),
-				{"value": s.fuzzy_match_threshold},
-			)
-		)
-	if s.web_form_rate_limit is None or s.web_form_rate_limit < 0:
-		found.append(
-			Problem(
-				"web_form_rate_limit",
-				_("Submissions per Address per Hour cannot be negative; use 0 for no limit."),
-			)
-		)
+	for fieldname, valid, message in NUMBER_RULES:
+		value = getattr(s, fieldname)
+		if value is None or not valid(value):
+			found.append(Problem(fieldname, message, {"value": value}))
 	if s.retention_days is not None and s.retention_days < 0:
 		found.append(
 			Problem(
