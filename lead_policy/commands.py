@@ -1,4 +1,8 @@
-"""Bench commands: `bench --site SITE lead-policy demo` and `bench --site SITE lead-policy bench ...`."""
+"""Bench commands: `bench --site SITE lead-policy demo` and `bench --site SITE lead-policy bench ...`.
+
+Imports inside the commands on purpose: bench imports every app's commands module for every bench
+command it runs, so this module loads only click; the demo and the benchmarks load when asked for.
+"""
 
 import importlib.util
 import sys
