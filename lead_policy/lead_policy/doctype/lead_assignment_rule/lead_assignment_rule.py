@@ -3,16 +3,16 @@
 
 from frappe.model.document import Document
 
-from lead_policy.assignment.assign import rules_changed, validate_rule
+from lead_policy.assignment import assign
 
 
 class LeadAssignmentRule(Document):
 	def validate(self):
-		validate_rule(self)
+		assign.validate_rule(self)
 
 	# the rep rows are saved and deleted with their rule, so these cover them too
 	def on_update(self):
-		rules_changed()
+		assign.rules_changed()
 
 	def on_trash(self):
-		rules_changed()
+		assign.rules_changed()

@@ -3,15 +3,16 @@
 
 from frappe.model.document import Document
 
-from lead_policy.scoring.lead_score import rules_changed, validate_rule
+from lead_policy.scoring import lead_score
 
 
 class LeadScoringRule(Document):
 	def validate(self):
-		validate_rule(self)
+		lead_score.validate_rule(self)
 
+	# every change rescores the open leads and clears the rules cache in every worker
 	def on_update(self):
-		rules_changed()
+		lead_score.rules_changed()
 
 	def on_trash(self):
-		rules_changed()
+		lead_score.rules_changed()
