@@ -8,6 +8,7 @@ import pytest
 from lead_policy.assignment.assign import RULES_CACHE_KEY, reassign
 from lead_policy.assignment.handover import acknowledge
 
+from .fixtures import assignment_rule as rule
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, make_rule, set_settings
 
@@ -18,26 +19,6 @@ def territory(name, parent="All Territories", is_group=0):
 			{"doctype": "Territory", "territory_name": name, "parent_territory": parent, "is_group": is_group}
 		).insert()
 	return name
-
-
-def rule(name, reps, priority=0, **kw):
-	doc = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": name, "priority": priority, **kw})
-	for r in reps:
-		doc.append("reps", r if isinstance(r, dict) else {"user": r})
-	return doc.insert()
-
-
-@pytest.fixture
-def reps():
-	frappe.db.delete("Lead Assignment Rule")
-	frappe.db.delete("Lead Assignment Rule Rep")
-	frappe.db.delete("Lead Scoring Rule")  # scores stay 0 (Cold) unless a test adds rules
-	frappe.cache.delete_value(RULES_CACHE_KEY)
-	frappe.cache.delete_value("lead_policy:scoring_rules")
-	users = [_user_with_roles(f"lp-rep{i}@example.com", ["Sales User"]) for i in range(1, 5)]
-	manager = _user_with_roles("lp-sales-manager@example.com", ["Sales Manager"])
-	set_settings(fallback_owner=manager)
-	return users
 
 
 def test_new_lead_gets_owner_todo_and_reason(reps):

@@ -14,6 +14,7 @@ from lead_policy.intake import capture as intake
 from lead_policy.intake import outbound_batch
 from lead_policy.intake.merge import merge_leads
 
+from .fixtures import make_outbound_batch as batch
 from .fixtures import user_with_roles as _user_with_roles
 from .helpers import make_lead, set_settings
 
@@ -765,20 +766,6 @@ def industry(name):
 	if not frappe.db.exists("Industry Type", name):
 		frappe.get_doc({"doctype": "Industry Type", "industry": name}).insert()
 	return name
-
-
-def batch(rows, **kw):
-	values = {
-		"doctype": "Outbound Lead Batch",
-		"title": "Trade fair list",
-		"list_type": "Event List",
-		"source": "Exhibition",
-		"lawful_basis": "Consent",
-		"consent_evidence": "Visitors ticked 'contact me' at the booth scanner.",
-		"rows": rows,
-	}
-	values.update(kw)
-	return frappe.get_doc(values).insert()
 
 
 def test_outbound_batch_accepts_holds_and_rejects_with_reasons():
