@@ -6,7 +6,9 @@ tracking, validation, duplicate handling and consent evidence.
 * ``create_lead`` (POST /api/method/lead_policy.api.create_lead): for authenticated integrations
   (API key and secret) allowed to create Leads. Malformed payloads are refused with HTTP 422 and
   ``invalid_fields`` (one message per field); wrong types with 417. Returns the lead, or the
-  existing lead with ``duplicate: true``.
+  existing lead with ``duplicate: true``. A capture that collides with another request (a deadlock,
+  ERPNext's Contact named after the same person) is tried again (``intake.retry``); if it still
+  cannot be stored, the answer is 503 with ``Retry-After``, nothing is kept, and an Error Log has it.
 * ``submit_inquiry`` (POST /api/method/lead_policy.api.submit_inquiry): the /get-in-touch form,
   no account needed; rate-limited per IP address, with a honeypot field against bots.
 """
@@ -16,13 +18,17 @@ import json
 import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, now_datetime
+from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.wrappers import Response
 
 from lead_policy.intake import capture as intake
+from lead_policy.intake import retry
 from lead_policy.intake.client_ip import client_ip
 from lead_policy.intake.payload import reach_problems
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import PHONE_FIELDS
 from lead_policy.policy.network import rate_limit_bucket
+from lead_policy.policy.retry import RETRY_AFTER
 from lead_policy.settings import get_settings
 
 CONSENT_KEYS = {"channel", "purpose", "status", "lawful_basis", "evidence", "consent_on", "source_reference"}
@@ -115,7 +121,7 @@ def create_lead(
 	try:
 		if consent_errors:  # report every problem of the payload at once, and save nothing
 			raise intake.IntakeRejected({**intake.payload_errors(payload), **consent_errors})
-		result = intake.capture(payload, intake.API, strict=True, consent=entries)
+		result = retry.run(intake.capture, payload, intake.API, strict=True, consent=entries)
 	except intake.IntakeRejected as e:
 		frappe.local.response["invalid_fields"] = e.errors
 		frappe.throw(
@@ -123,6 +129,18 @@ def create_lead(
 			intake.IntakeRejected,
 			title=_("Lead Not Created"),
 		)
+	except retry.NotStored:
+		_keep_unsaved(
+			_("API lead could not be stored"),
+			_(
+				"This lead sent through the API was not stored: it kept colliding with other requests"
+				" saving at the same moment. The caller was told to send it again; if it does not arrive,"
+				" enter it as a lead, then delete this log: it holds personal data."
+			),
+			payload,
+			entries,
+		)
+		raise _not_stored() from None
 	if result.created:
 		frappe.local.response["http_status_code"] = 201
 	out = result.as_dict()
@@ -227,12 +245,17 @@ def submit_inquiry(
 	payload = {k: v for k, v in payload.items() if v not in (None, "")}
 	entries = _form_consent(settings, payload, _ticked(marketing), page)
 	try:
-		intake.capture(payload, intake.WEB_FORM, consent=entries, activity="Form Submission", details=message)
+		# a collision with another enquiry saved at the same moment is tried again (intake.retry); when
+		# that is exhausted too (NotStored), the visitor is asked to try again like for any failure
+		retry.run(
+			intake.capture,
+			payload,
+			intake.WEB_FORM,
+			consent=entries,
+			activity="Form Submission",
+			details=message,
+		)
 	except Exception:
-		traceback = frappe.get_traceback()
-		frappe.db.rollback()
-		# Keep the enquiry for an admin to re-enter: the log is committed on its own, because the error
-		# answered below makes Frappe roll back the request, and a log written in it would go too.
 		submitted = {
 			"first_name": first_name,
 			"last_name": last_name,
@@ -248,34 +271,77 @@ def submit_inquiry(
 			"page": page,
 			**{k: v for k, v in unknown.items() if k in WEB_FORM_EXTRAS},
 		}
-		submitted = {k: str(v)[:10000] for k, v in submitted.items() if v not in (None, "")}
-		try:
-			frappe.log_error(
-				title=_("Web form enquiry could not be saved"),
-				message=_(
-					"This enquiry from the web form was not saved as a lead. Enter it as a lead (with the"
-					" consent below), then delete this log: it holds the visitor's personal data."
-				)
-				+ "\n\n"
-				+ _("Submitted:")
-				+ "\n"
-				+ json.dumps(submitted, indent=1, ensure_ascii=False)
-				+ "\n\n"
-				+ _("Consent the form would have recorded:")
-				+ "\n"
-				+ json.dumps(entries, indent=1, ensure_ascii=False, default=str)
-				+ "\n\n"
-				+ traceback,
-			)
-			frappe.db.commit()
-		except Exception:
-			# the visitor still gets the answer below; the server log keeps what happened
-			frappe.logger("lead_policy").exception("web form enquiry: the error log could not be written")
+		_keep_unsaved(
+			_("Web form enquiry could not be saved"),
+			_(
+				"This enquiry from the web form was not saved as a lead. Enter it as a lead (with the"
+				" consent below), then delete this log: it holds the visitor's personal data."
+			),
+			submitted,
+			entries,
+		)
 		frappe.throw(
 			_("Sorry, we could not save your enquiry. Please try again later or write to us by e-mail."),
 			title=_("Not Sent"),
 		)
 	return thanks
+
+
+def _keep_unsaved(title: str, intro: str, submitted: dict, entries: list[dict]) -> None:
+	"""An enquiry that was not stored, kept in the Error Log for an admin: what was submitted, the
+	consent it would have recorded, and why it failed (call it in the ``except``).
+
+	Everything the failed capture wrote is rolled back first, and the log is committed on its own:
+	the error answered next makes Frappe roll back the request, and a log written in it would go too."""
+	traceback = frappe.get_traceback()
+	frappe.db.rollback()
+	submitted = {k: str(v)[:10000] for k, v in submitted.items() if v not in (None, "")}
+	try:
+		frappe.log_error(
+			title=title,
+			message=intro
+			+ "\n\n"
+			+ _("Submitted:")
+			+ "\n"
+			+ json.dumps(submitted, indent=1, ensure_ascii=False)
+			+ "\n\n"
+			+ _("Consent that would have been recorded:")
+			+ "\n"
+			+ json.dumps(entries, indent=1, ensure_ascii=False, default=str)
+			+ "\n\n"
+			+ traceback,
+		)
+		frappe.db.commit()
+	except Exception:
+		# the caller still gets its answer; the server log keeps what happened
+		frappe.logger("lead_policy").exception("lead intake: the error log could not be written")
+
+
+def _not_stored() -> ServiceUnavailable:
+	"""The API's answer when a lead could not be stored although the payload is fine: 503 with
+	``Retry-After``, so that a client retries later instead of dropping the lead (422 would tell it
+	the payload is wrong). Not 409: nothing in the request conflicts, it is the server that was busy.
+
+	Raised as an HTTP exception carrying its own response, because Frappe v15 lets a whitelisted
+	method set no response header when it fails; Frappe answers it as it is and rolls back the request."""
+	message = _(
+		"The lead was not stored: other enquiries were being saved at the same moment. Nothing was kept;"
+		" please send it again in a few seconds."
+	)
+	frappe.local.response["http_status_code"] = 503
+	body = {
+		"exc_type": "LeadNotStored",
+		"not_stored": True,
+		"retry_after": RETRY_AFTER,
+		"message": message,
+		"_server_messages": json.dumps(
+			[json.dumps({"message": message, "title": _("Lead Not Stored"), "indicator": "orange"})]
+		),
+	}
+	response = Response(
+		json.dumps(body), status=503, mimetype="application/json", headers={"Retry-After": str(RETRY_AFTER)}
+	)
+	return ServiceUnavailable(description=message, response=response)
 
 
 def _unreachable(email, phone, country, settings) -> dict[str, str]:

@@ -33,7 +33,7 @@ from frappe.utils import cint, flt, get_datetime, now_datetime
 
 from lead_policy.intake import email_leads as email_intake
 from lead_policy.intake import payload as intake_payload
-from lead_policy.intake import repeat_enquiry, validation_todo
+from lead_policy.intake import repeat_enquiry, retry, validation_todo
 from lead_policy.intake.duplicates import find_matches
 from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
 from lead_policy.intake.rules import region_of, validation_rules, working_time
@@ -181,8 +181,11 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 		doc.insert(ignore_permissions=True)
 		record_activity(doc.name, enquiry, message)
 	except Exception as e:
-		frappe.db.rollback(save_point=SAVEPOINT)
-		if enquiry.strict and isinstance(e, frappe.ValidationError | frappe.DuplicateEntryError):
+		retry.undo_to(SAVEPOINT, e)
+		# the payload's fault only when trying again would fail the same way: a collision with another
+		# request (ERPNext's Contact named after the same person, a deadlock) is retried by the caller
+		# (``intake.retry``), never refused as a malformed payload
+		if enquiry.strict and isinstance(e, frappe.ValidationError) and not retry.transient_kind(e):
 			text = frappe.utils.strip_html(str(e)) or _("The lead could not be saved.")
 			raise IntakeRejected({"lead": text}) from e
 		raise

@@ -4,7 +4,9 @@ Each row becomes facts for ``policy.vetting`` (values normalised and checked aga
 people on the chunk who opted out are found set-based, and ``policy.vetting.vet`` decides: Rejected,
 Held with its reasons, or Accepted, which goes through ``intake.capture`` (channel Outbound List)
 with the batch's source, campaign and consent evidence. A row that is already a lead is Rejected
-and linked to it; a row that fails is logged and Held, and the others carry on.
+and linked to it; a row that fails is logged and Held, and the others carry on. A row that failed only
+because another request was saving at the same moment (``policy.retry``) stays Pending, with the
+reason, for the next run; a deadlock, which loses the whole transaction, fails the run instead.
 """
 
 import frappe
@@ -14,9 +16,11 @@ from frappe.utils import cint, escape_html
 from lead_policy.consent import ledger as consent
 from lead_policy.consent import suppression
 from lead_policy.intake import capture as intake
+from lead_policy.intake import retry
 from lead_policy.intake.rules import region_of, validation_rules
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import dedupe, vetting
+from lead_policy.policy import retry as retry_policy
 from lead_policy.policy import validation as checks
 from lead_policy.policy.problems import Problem
 from lead_policy.problem_text import render
@@ -70,16 +74,35 @@ def vet_chunk(doc, chunk, context: VettingContext) -> dict:
 			else:
 				status, reason, lead = verdict.status, _reasons(verdict.reasons), None
 		except Exception as e:
+			kind = retry.transient_kind(e)
+			if kind in retry_policy.WHOLE_TRANSACTION_LOST:
+				# the database threw away the whole transaction, with the leads of the rows before this one:
+				# their verdicts would name leads that no longer exist. The run fails (run() marks the batch
+				# Failed, earlier chunks stay committed) and pressing Vet and Create Leads again redoes them.
+				raise
 			frappe.log_error(
 				title=_("Outbound Lead Batch {0}: row {1} failed").format(doc.name, row.idx),
 				reference_doctype=doc.doctype,
 				reference_name=doc.name,
 			)
-			status, reason, lead = (
-				vetting.HELD,
-				_("Could not be processed: {0}").format(escape_html(str(e))[:500]),
-				None,
-			)
+			if kind:
+				# a collision with another request, not the row's fault: left Pending for the next run. Not
+				# tried again here: only a fresh transaction sees the other request's rows, and this one
+				# still holds the chunk's other leads
+				status, reason, lead = (
+					vetting.PENDING,
+					_(
+						"Not created: another process was saving at the same moment ({0}). Press Vet and"
+						" Create Leads again to create it."
+					).format(_(kind)),
+					None,
+				)
+			else:
+				status, reason, lead = (
+					vetting.HELD,
+					_("Could not be processed: {0}").format(escape_html(str(e))[:500]),
+					None,
+				)
 		row.status, row.reason, row.lead = status, reason, lead
 		updates[row.name] = {"status": status, "reason": reason, "lead": lead}
 	return updates

@@ -13,6 +13,7 @@ from frappe import _
 from frappe.utils import escape_html
 
 from lead_policy.consent import ledger as consent
+from lead_policy.intake import retry
 from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
 from lead_policy.intake.rules import region_of, validation_rules
 from lead_policy.policy import consent as consent_policy
@@ -58,8 +59,8 @@ def add_to_existing(enquiry: Enquiry, match: dedupe.Match) -> IntakeResult:
 		if enquiry.consent:
 			consent.record_consents(lead, enquiry.consent)
 		record_activity(lead, enquiry, message)
-	except Exception:
-		frappe.db.rollback(save_point=SAVEPOINT)
+	except Exception as e:
+		retry.undo_to(SAVEPOINT, e)
 		raise
 	return IntakeResult(
 		lead=lead,
