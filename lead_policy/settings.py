@@ -6,7 +6,7 @@ from frappe.utils import add_years, cint, flt, get_time, getdate
 
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
-from lead_policy.policy.settings_rules import PolicySettings, settings_problems
+from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
 
 SETTINGS = "Lead Policy Settings"
 
@@ -53,6 +53,31 @@ def validate_settings(doc) -> None:
 	if doc.effective_date and not doc.next_review_date:
 		doc.next_review_date = add_years(doc.effective_date, 1)
 	throw_problems(doc, settings_problems(to_policy_settings(doc)), _("Invalid Lead Policy Settings"))
+	warn_without_fallback_owner(doc)
+
+
+def warn_without_fallback_owner(settings=None, saving_rule: str | None = None) -> None:
+	"""Warn (not refuse) when assignment rules exist but no Fallback Owner is set.
+
+	Called on saving Lead Policy Settings (``settings`` is the document being saved) and on saving
+	an enabled Lead Assignment Rule (``saving_rule``, its name: it counts as enabled before it is saved).
+	"""
+	s = settings or get_settings()
+	filters = {"enabled": 1, "name": ("!=", saving_rule)} if saving_rule else {"enabled": 1}
+	rules = frappe.db.count("Lead Assignment Rule", filters) + (1 if saving_rule else 0)
+	if not fallback_owner_missing(bool(cint(s.enable_assignment)), rules, s.fallback_owner):
+		return
+	label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
+	frappe.msgprint(
+		_(
+			"No {0} is set in Lead Policy Settings. When every rep of the matching assignment rules is"
+			" full or away, or no rule matches a lead, the lead goes to the least loaded Sales Manager"
+			" (the Sales Managers' queue) and the Sales Managers are notified once an hour; without an"
+			" enabled Sales Manager it stays without an owner. Set {0} to choose who takes these leads."
+		).format(frappe.bold(label)),
+		title=_("No {0}").format(label),
+		indicator="orange",
+	)
 
 
 def throw_problems(doc, problems: list[Problem], title: str | None = None) -> None:

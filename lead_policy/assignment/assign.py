@@ -9,6 +9,11 @@ An assignment locks the candidate reps' rows (``FOR UPDATE``, in key order, so a
 deadlock each other), so it reads the latest committed counts, and the chosen rep's counter is
 raised in the same transaction. Many leads arriving at once therefore never exceed a capacity,
 and the cost of choosing does not grow with the size of the Lead table.
+
+The Sales Managers' queue (no rep free, no fallback owner) needs the managers' rows after the reps'
+rows are already locked. To keep the key order, it waits only for manager rows that sort after
+every row it holds and takes the others with SKIP LOCKED (never waiting); should every manager's
+row be busy at that moment, it chooses from their committed counts without a lock.
 """
 
 import json
@@ -33,7 +38,7 @@ from lead_policy.permissions import users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
-from lead_policy.settings import area_enabled, get_settings, throw_problems
+from lead_policy.settings import area_enabled, get_settings, throw_problems, warn_without_fallback_owner
 
 RULES_CACHE_KEY = "lead_policy:assignment_rules"
 
@@ -69,6 +74,8 @@ def validate_rule(doc) -> None:
 		)
 	throw_problems(doc, problems, _("Invalid Assignment Rule"))
 	workload.ensure_rows([r.user for r in doc.reps])
+	if cint(doc.enabled):
+		warn_without_fallback_owner(saving_rule=doc.name)
 
 
 def rules_changed() -> None:
@@ -324,6 +331,9 @@ def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
 	states = rep_states(users)
 	settings = get_settings()
 	decision = policy.decide(facts, matching, states, settings.fallback_owner, band_weights())
+	if not decision.user and rules:
+		# rules exist, so leads are meant to have owners: nobody responsible is not an outcome (5.1)
+		decision = policy.managers_queue(decision, _manager_states(users), band_weights())
 	previous = doc.lead_owner
 	if decision.user and decision.user == previous:
 		return decision
@@ -348,6 +358,33 @@ def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
 	if decision.fallback:
 		_tell_managers(doc, decision)
 	return decision
+
+
+def _manager_states(held: list[str]) -> dict[str, policy.RepState]:
+	"""Enabled Sales Managers' workload for the managers' queue; ``held``: rows this transaction locked."""
+	managers = users_with_role("Sales Manager")
+	if not managers:
+		return {}
+	held_set = set(held)
+	top = max(held_set) if held_set else ""
+	rows = workload.locked_rows([m for m in managers if m in held_set or m > top])
+	rows.update(workload.locked_rows([m for m in managers if m not in rows], skip_locked=True))
+	if not rows:  # every manager's row is mid-assignment elsewhere: their committed counts will do
+		rows = {
+			r.name: r
+			for r in frappe.get_all(
+				"Lead Rep Workload",
+				filters={"name": ("in", managers)},
+				fields=["name", "last_assigned_on", *workload.ALL_COLUMNS],
+			)
+		}
+	return {
+		user: policy.RepState(
+			open_by_band=workload.open_by_band(row),
+			last_assigned=get_datetime(row.last_assigned_on) if row.last_assigned_on else None,
+		)
+		for user, row in rows.items()
+	}
 
 
 def set_owner(doc, user: str, reason: str, handover: HandoverRequest | None = None) -> None:
@@ -427,21 +464,48 @@ def _log(doc, entry: LogEntry) -> None:
 	).db_insert()
 
 
+# Set (with expiry) by the first worker to send the managers'-queue notice; the others see it and
+# stay silent, so a burst of leads gives each manager one notice an hour, not one per lead.
+QUEUE_NOTICE_KEY = "lead_policy:managers_queue_notice"
+QUEUE_NOTICE_SECONDS = 3600
+
+
 def _tell_managers(doc, decision) -> None:
 	managers = set(users_with_role("Sales Manager"))
 	if decision.user:
 		managers.add(decision.user)
 	if not managers:
 		return
+	if decision.managers_queue:
+		if not _first_notice_in_burst():
+			return
+		subject = _(
+			"Leads are going to the Sales Managers' queue: no rep can take them and no Fallback Owner is set"
+		)
+		content = _(
+			"Lead {0} and any others arriving within the hour went to the Sales Managers' queue (see"
+			" Managers' Queue in the Lead Policy workspace). Set the Fallback Owner in Lead Policy"
+			" Settings, or free up reps, to have them assigned. {1}"
+		).format(doc.lead_name or doc.name, decision.reason)
+	else:
+		subject = _("Lead {0} could not be assigned by the rules").format(doc.lead_name or doc.name)
+		content = decision.reason
 	enqueue_create_notification(
 		list(managers),
 		{
 			"type": "Alert",
 			"document_type": "Lead",
 			"document_name": doc.name,
-			"subject": _("Lead {0} could not be assigned by the rules").format(doc.lead_name or doc.name),
-			"email_content": decision.reason,
+			"subject": subject,
+			"email_content": content,
 		},
+	)
+
+
+def _first_notice_in_burst() -> bool:
+	# SET NX EX is atomic: of many workers at once exactly one gets True
+	return bool(
+		frappe.cache.set(frappe.cache.make_key(QUEUE_NOTICE_KEY), 1, nx=True, ex=QUEUE_NOTICE_SECONDS)
 	)
 
 

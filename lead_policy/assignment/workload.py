@@ -126,18 +126,24 @@ def ensure_rows(users: list[str]) -> set[str]:
 	return set(missing)
 
 
-def locked_rows(users: list[str]) -> dict[str, frappe._dict]:
-	"""The reps' rows, locked until the transaction ends (latest committed values)."""
+def locked_rows(users: list[str], skip_locked: bool = False) -> dict[str, frappe._dict]:
+	"""The reps' rows, locked until the transaction ends (latest committed values).
+
+	``skip_locked`` leaves out rows another transaction holds instead of waiting for them: for rows
+	that sort before rows already locked, where waiting would break the key order.
+	"""
 	users = sorted(set(users))
+	if not users:
+		return {}
 	ensure_rows(users)
-	w = frappe.qb.DocType("Lead Rep Workload")
-	rows = (
-		frappe.qb.from_(w)
-		.select(w.name, w.last_assigned_on, *[w[c] for c in ALL_COLUMNS])
-		.where(w.name.isin(users))
-		.orderby(w.name)
-		.for_update()
-		.run(as_dict=True)
+	columns = ", ".join(f"`{c}`" for c in ("name", "last_assigned_on", *ALL_COLUMNS))
+	placeholders = ", ".join(["%s"] * len(users))
+	# plain SQL: the query builder has no SKIP LOCKED (MariaDB 10.6+)
+	rows = frappe.db.sql(
+		f"select {columns} from `tabLead Rep Workload` where name in ({placeholders})"
+		f" order by name for update{' skip locked' if skip_locked else ''}",
+		users,
+		as_dict=True,
 	)
 	return {r.name: r for r in rows}
 

@@ -4,6 +4,11 @@ Load is the rep's open leads weighted by band (a Hot lead weighs more than a Col
 are away, disabled, on leave, off today by their holiday list or at their capacity are skipped;
 equal loads go to whoever was assigned least recently, so equal reps alternate (round robin).
 Every decision carries its reason.
+
+Nobody is left without an owner (policy 5.1): when rules exist but no rep can take the lead and no
+fallback owner is set, the lead joins the Sales Managers' queue: the least loaded enabled Sales
+Manager owns it, over any capacity (``managers_queue``). Only without any enabled Sales Manager
+does it stay unowned, flagged in its reason.
 """
 
 from collections.abc import Iterable, Mapping
@@ -71,6 +76,12 @@ class Decision:
 	reason: str
 	candidates: tuple[Candidate, ...] = ()
 	fallback: bool = False
+	managers_queue: bool = False  # no rep and no fallback owner: a Sales Manager (or nobody) has it
+
+
+# Marks the reason of every lead sent to the managers' queue; the workspace's "Managers' Queue"
+# shortcut filters on it, so it stays in English like the rest of the policy's reasons.
+MANAGERS_QUEUE = "Sales Managers' queue"
 
 
 def rule_matches(rule: AssignmentRule, lead: LeadFacts) -> bool:
@@ -156,3 +167,53 @@ def decide(
 			fallback, None, f"{why} Sent to the fallback owner {fallback}.", others, fallback=True
 		)
 	return Decision(None, None, f"{why} No fallback owner is set.", others, fallback=True)
+
+
+def _least_loaded(users: Iterable[str], states: Mapping[str, RepState], weights) -> list[Candidate]:
+	"""Candidates ordered best first: lowest load, then longest wait since the last lead, then name."""
+	out = [
+		Candidate(
+			u, load_of(states.get(u, RepState()), weights), states.get(u, RepState()).open_count, 0, None
+		)
+		for u in users
+	]
+	return sorted(out, key=lambda c: (c.load, states.get(c.user, RepState()).last_assigned or _NEVER, c.user))
+
+
+def managers_queue(
+	unassigned: Decision,
+	managers: Mapping[str, RepState],
+	weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS,
+) -> Decision:
+	"""Where a lead goes that ``decide`` left without an owner (no rep, no fallback owner).
+
+	``managers`` are the enabled Sales Managers with their workload. The least loaded takes the
+	lead whatever their load (a manager has no capacity here: the queue is theirs to share out);
+	ties alternate as between reps. Without any manager the lead stays unowned, and says so.
+	"""
+	if unassigned.user:
+		return unassigned
+	why = unassigned.reason.removesuffix(" No fallback owner is set.")
+	ranked = _least_loaded([u for u, s in managers.items() if s.enabled], managers, weights)
+	if not ranked:
+		return Decision(
+			None,
+			None,
+			f"{why} No fallback owner is set and there is no enabled Sales Manager, so the lead has no"
+			f" owner: it is counted under Unassigned Leads until someone takes it. Set the Fallback Owner"
+			f" in Lead Policy Settings.",
+			unassigned.candidates,
+			fallback=True,
+			managers_queue=True,
+		)
+	best = ranked[0]
+	loads = ", ".join(f"{c.user} load {c.load:g} ({c.open_count} open)" for c in ranked)
+	return Decision(
+		best.user,
+		None,
+		f"{why} No fallback owner is set, so the lead goes to the {MANAGERS_QUEUE}: {best.user} has the"
+		f" lowest workload of the Sales Managers ({loads}) and owns it, over any rep capacity.",
+		unassigned.candidates,
+		fallback=True,
+		managers_queue=True,
+	)

@@ -139,3 +139,11 @@ REVIEW_NOTICE_DAYS = 30
 def review_due(today: date, next_review_date: date | None, notice_days: int = REVIEW_NOTICE_DAYS) -> bool:
 	"""Whether the annual policy review should be on someone's list: within the notice period or overdue."""
 	return bool(next_review_date) and (next_review_date - today).days <= notice_days
+
+
+def fallback_owner_missing(assignment_enabled: bool, enabled_rules: int, fallback_owner: str | None) -> bool:
+	"""Whether to warn that leads no rep can take go to the Sales Managers' queue (or nobody).
+
+	Only with rules: without any, assignment is not set up and a fallback owner means nothing yet.
+	"""
+	return assignment_enabled and enabled_rules > 0 and not fallback_owner

@@ -5,13 +5,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lead_policy.policy.assignment import (
+	MANAGERS_QUEUE,
 	AssignmentRule,
 	LeadFacts,
 	RepState,
 	RuleRep,
 	decide,
+	managers_queue,
 	rule_matches,
 )
+from lead_policy.policy.settings_rules import fallback_owner_missing
 
 INDIA = LeadFacts(frozenset({"All Territories", "India", "North India"}), "Hot", "Website")
 
@@ -138,3 +141,49 @@ def test_capacity_is_never_exceeded(bands, cap):
 def test_decisions_are_deterministic(bands):
 	reps = ["a", "b", "c"]
 	assert simulate(reps, bands) == simulate(reps, bands)
+
+
+# ---------- the Sales Managers' queue (no rep, no fallback owner) ----------
+
+
+def _nobody():
+	full = AssignmentRule("Full", reps=(RuleRep("a", capacity=1),))
+	return decide(INDIA, [full], {"a": RepState({"Cold": 1})}, fallback=None)
+
+
+def test_queue_goes_to_least_loaded_manager_over_capacity_with_reason():
+	managers = {"m1": RepState({"Hot": 2}), "m2": RepState({"Cold": 5})}  # loads 6 and 5
+	d = managers_queue(_nobody(), managers)
+	assert (d.user, d.fallback, d.managers_queue) == ("m2", True, True)
+	assert MANAGERS_QUEUE in d.reason and "at capacity" in d.reason and "No fallback owner" in d.reason
+	assert "m1 load 6" in d.reason and "m2 load 5" in d.reason
+	assert {c.user for c in d.candidates} == {"a"}  # the log keeps the reps that could not take it
+
+
+def test_queue_ties_alternate_by_longest_wait_and_skips_disabled_managers():
+	now = datetime(2026, 11, 23)
+	managers = {
+		"m1": RepState(last_assigned=now),
+		"m2": RepState(last_assigned=now - timedelta(hours=1)),
+		"m0": RepState(enabled=False),
+	}
+	assert managers_queue(_nobody(), managers).user == "m2"
+
+
+def test_queue_without_managers_stays_unowned_and_says_so():
+	d = managers_queue(_nobody(), {})
+	assert d.user is None and d.managers_queue
+	assert "no enabled Sales Manager" in d.reason and "Unassigned Leads" in d.reason
+
+
+def test_queue_leaves_a_chosen_owner_alone():
+	rule = AssignmentRule("r", reps=(RuleRep("a"),))
+	d = decide(INDIA, [rule], {})
+	assert managers_queue(d, {"m": RepState()}) is d
+
+
+def test_fallback_owner_warning_only_with_rules_and_no_fallback():
+	assert fallback_owner_missing(True, 1, None)
+	assert not fallback_owner_missing(True, 0, None)  # assignment not set up yet
+	assert not fallback_owner_missing(True, 2, "queue@x")
+	assert not fallback_owner_missing(False, 2, None)  # assignment switched off: ERPNext's behaviour

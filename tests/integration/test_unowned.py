@@ -1,0 +1,152 @@
+"""No lead without someone responsible (policy 5.1): the Sales Managers' queue when no rep can take it.
+
+Every test runs with no fallback owner, the situation of a fresh install.
+"""
+
+import json
+
+import frappe
+import pytest
+from frappe.utils import now_datetime
+
+from lead_policy.assignment import assign, workload
+from lead_policy.assignment.assign import QUEUE_NOTICE_KEY
+from lead_policy.permissions import users_with_role
+from lead_policy.policy.assignment import MANAGERS_QUEUE
+
+from .fixtures import assignment_rule, user_with_roles
+from .helpers import make_lead, set_settings
+
+MANAGERS = ["lp-queue-manager-a@example.com", "lp-queue-manager-b@example.com"]
+
+
+@pytest.fixture
+def queue(reps, monkeypatch):
+	"""Two Sales Managers and no others; no fallback owner; no notice sent yet."""
+	managers = [user_with_roles(m, ["Sales Manager"]) for m in MANAGERS]
+	# Other Sales Managers on the site would share the queue. The real role query still runs; only
+	# its answer is narrowed to this test's managers (taking the role from everyone else would lock
+	# Has Role rows that tests running alongside need).
+	monkeypatch.setattr(
+		assign, "users_with_role", lambda role: [u for u in users_with_role(role) if u in MANAGERS]
+	)
+	set_settings(fallback_owner=None)
+	_forget_notice()
+	yield managers
+	_forget_notice()  # Redis is not rolled back with the test
+	frappe.local.message_log = []  # this module's warnings are not the next module's messages
+
+
+def _forget_notice():
+	frappe.cache.delete(frappe.cache.make_key(QUEUE_NOTICE_KEY))
+
+
+def _full_rule(reps):
+	"""A rule whose two reps are at their cap of one lead each."""
+	assignment_rule("Capped", [{"user": reps[0], "capacity": 1}, {"user": reps[1], "capacity": 1}])
+	owners = {make_lead().lead_owner for _ in range(2)}
+	assert owners == set(reps[:2])
+
+
+def _set_load(user, cold):
+	workload.ensure_rows([user])
+	frappe.db.set_value("Lead Rep Workload", user, "open_cold", cold)
+
+
+def _queue_notices(user, since):
+	return frappe.get_all(
+		"Notification Log",
+		filters={"for_user": user, "creation": (">=", since), "subject": ("like", "%Sales Managers' queue%")},
+		pluck="name",
+	)
+
+
+def test_every_rep_full_goes_to_least_loaded_manager_with_reason_and_todo(reps, queue):
+	_full_rule(reps)
+	_set_load(queue[0], 5)
+	_set_load(queue[1], 1)
+	lead = make_lead()
+	lead.reload()
+	assert lead.lead_owner == queue[1]
+	assert MANAGERS_QUEUE in lead.assignment_reason
+	assert "at capacity" in lead.assignment_reason and "No fallback owner" in lead.assignment_reason
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"},
+		pluck="allocated_to",
+	)
+	assert queue[1] in todos
+	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
+	assert (log.assignment_type, log.assigned_to) == ("Fallback", queue[1])
+	# the workload counter follows, so the next queued lead goes to the other manager once b catches up
+	assert frappe.db.get_value("Lead Rep Workload", queue[1], "open_cold") == 2
+
+
+def test_away_reps_go_to_the_queue_too(reps, queue):
+	assignment_rule("Away", [{"user": reps[0], "away": 1}])
+	_set_load(queue[0], 0)
+	_set_load(queue[1], 3)
+	lead = make_lead()
+	assert lead.lead_owner == queue[0]
+	assert "away" in lead.assignment_reason and MANAGERS_QUEUE in lead.assignment_reason
+
+
+def test_two_queued_leads_tell_each_manager_once(reps, queue):
+	since = now_datetime()
+	_full_rule(reps)
+	first, second = make_lead(), make_lead()
+	assert {first.lead_owner, second.lead_owner} <= set(queue)
+	for manager in queue:
+		notices = _queue_notices(manager, since)
+		assert len(notices) == 1, manager
+		assert frappe.db.get_value("Notification Log", notices[0], "document_name") == first.name
+
+
+def test_no_sales_manager_leaves_the_lead_flagged_and_counted(reps, queue):
+	for manager in queue:
+		user_with_roles(manager, ["Sales User"])
+	_full_rule(reps)
+	lead = make_lead()
+	lead.reload()
+	assert not lead.lead_owner
+	assert (
+		"no enabled Sales Manager" in lead.assignment_reason and "Unassigned Leads" in lead.assignment_reason
+	)
+	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
+	assert log.assignment_type == "Unassigned"
+	shortcut = next(
+		s for s in frappe.get_doc("Workspace", "Lead Policy").shortcuts if s.label == "Unassigned Leads"
+	)
+	assert lead.name in frappe.get_all("Lead", filters=json.loads(shortcut.stats_filter), pluck="name")
+
+
+def test_queue_shortcut_counts_queued_leads(reps, queue):
+	_full_rule(reps)
+	lead = make_lead()
+	shortcut = next(
+		s for s in frappe.get_doc("Workspace", "Lead Policy").shortcuts if s.label == "Managers' Queue"
+	)
+	assert lead.name in frappe.get_all("Lead", filters=json.loads(shortcut.stats_filter), pluck="name")
+
+
+def _warnings():
+	return [m for m in frappe.get_message_log() if "Fallback Owner" in str(m.get("message"))]
+
+
+def test_settings_and_rules_warn_without_fallback_owner(reps, queue):
+	frappe.local.message_log = []
+	assignment_rule("Any", reps[:1])
+	(warning,) = _warnings()
+	assert warning["indicator"] == "orange" and "Sales Managers' queue" in warning["message"]
+	frappe.local.message_log = []
+	set_settings(hot_weight=3)
+	assert len(_warnings()) == 1
+	frappe.local.message_log = []
+	set_settings(fallback_owner=queue[0])
+	assert not _warnings()
+
+
+def test_no_warning_without_rules(reps, queue):
+	frappe.local.message_log = []
+	set_settings(hot_weight=3)
+	assert not _warnings()
