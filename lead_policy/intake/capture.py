@@ -34,7 +34,7 @@ from frappe.utils import cint, flt, get_datetime, now_datetime
 from lead_policy.intake import email_leads as email_intake
 from lead_policy.intake import payload as intake_payload
 from lead_policy.intake import repeat_enquiry, retry, validation_todo
-from lead_policy.intake.duplicates import find_matches
+from lead_policy.intake.duplicates import find_matches, hold_address
 from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
 from lead_policy.intake.rules import region_of, validation_rules, working_time
 from lead_policy.policy import dedupe
@@ -127,9 +127,10 @@ def capture(
 	region = region_of(enquiry.values.get("country"), settings)
 	if area_enabled("validation"):
 		intake_payload.normalise(enquiry.values, region)
-	matches = (
-		find_matches(enquiry.values, region, settings=settings) if area_enabled("duplicate_check") else []
-	)
+	matches = []
+	if area_enabled("duplicate_check"):
+		latest = hold_address(enquiry.values.get("email_id"))
+		matches = find_matches(enquiry.values, region, settings=settings, latest=latest)
 	best = matches[0] if matches else None
 	if best and best.certain:
 		carried = dedupe.carried_consent(enquiry.consent, best.kind, from_list=channel == OUTBOUND_LIST)
