@@ -246,6 +246,17 @@ def test_mail_queued_before_an_opt_out_is_not_sent(outbox):
 	assert doc.status == "Error" and "opted out" in doc.error
 
 
+def test_mail_queued_before_a_lead_became_do_not_contact_is_not_sent(outbox):
+	lead = consented_lead(first_name="Dana")
+	(queue,) = queued_for(send(lead, "Follow-up")["name"])
+	lead.reload()
+	lead.status = "Do Not Contact"
+	lead.save()
+	doc = frappe.get_doc("Email Queue", queue)
+	assert not doc.recipients
+	assert doc.status == "Error" and lead.name in doc.error
+
+
 # ---------- erased leads ----------
 
 
