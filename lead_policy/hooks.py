@@ -26,6 +26,7 @@ doctype_js = {
 _EVENTS = {
 	"Lead": ("onload", "before_insert", "validate", "after_insert", "on_update", "on_trash"),
 	"Customer": ("after_insert", "on_update"),
+	"Contact": ("autoname",),
 	"Communication": ("validate", "after_insert", "on_update"),
 	"Call Log": ("after_insert",),
 	"Event": ("after_insert",),

@@ -12,7 +12,9 @@ never from the payload:
 * **lock wait timeout** (1205): another transaction held a row this one needed for too long;
 * **duplicate key** (1062) on a record created alongside the lead: ERPNext names the lead's Contact
   after the person (``Contact.autoname`` checks whether the name exists, then inserts), so two
-  "Ann Lee" enquiries at the same moment pick the same name and one insert fails. The lead's own name
+  "Ann Lee" enquiries at the same moment pick the same name and one insert fails
+  (``intake.contact_name`` reserves names so that this is rare; a name the database treats as equal
+  to a reserved one in a way the reservation key does not foresee still collides). The lead's own name
   comes from a naming series, and a caller cannot choose it; a caller's duplicate *lead* (same
   e-mail or phone) is found by intake before the insert and answered with the existing lead, so a
   duplicate key is always a race with another transaction. Tried again, intake sees the winner's

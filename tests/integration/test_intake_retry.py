@@ -150,3 +150,51 @@ def test_the_web_form_asks_to_try_again_and_never_thanks_when_the_retry_is_exhau
 	assert "try again" in str(err.value) and "Thank" not in str(err.value)
 	assert stored(email) == ([], [], 0)
 	assert committed_logs and error_logs(email)
+
+
+def test_an_outbound_row_that_collided_stays_pending_with_the_reason_and_the_rest_are_created(monkeypatch):
+	"""A batch runs in one transaction with the leads of its earlier rows, so a collision cannot be
+	retried from a fresh one there: the row is kept Pending (never Held, never dropped) for the next
+	run, and pressing the button again creates it."""
+	from lead_policy.intake import outbound_batch
+
+	from .fixtures import make_outbound_batch
+
+	first, second = address(), address()
+	doc = make_outbound_batch(
+		[
+			{"first_name": "Ann", "last_name": "Lee", "email_id": first},
+			{"first_name": "Bo", "email_id": second},
+		]
+	)
+	failed = collide(monkeypatch, 1)
+	outbound_batch.process(doc.name)
+	rows = {r.email_id: r for r in frappe.get_doc("Outbound Lead Batch", doc.name).rows}
+	assert len(failed) == 1
+	assert rows[first].status == "Pending" and not rows[first].lead
+	assert "same moment" in rows[first].reason and "again" in rows[first].reason
+	assert stored(first) == ([], [], 0)  # nothing of the failed row was kept
+	assert rows[second].status == "Accepted" and stored(second)[0] == [rows[second].lead]
+
+	outbound_batch.process(doc.name)  # the next run, when nothing collides
+	row = next(r for r in frappe.get_doc("Outbound Lead Batch", doc.name).rows if r.email_id == first)
+	assert row.status == "Accepted" and stored(first)[0] == [row.lead]
+
+
+def test_a_contact_name_is_reserved_for_one_request_and_given_back_when_it_rolls_back():
+	"""The reservation behind ERPNext's Contact naming (intake.contact_name): the name another
+	request is taking counts as taken, the next number is chosen, and a rolled-back try frees it."""
+	from lead_policy.intake import contact_name
+
+	name = f"Ann Lee{random_string(6).lower()}"
+	assert contact_name._reserve(name)
+	assert not contact_name._reserve(name.upper())  # the same primary key to the database
+	contact = frappe.new_doc("Contact")
+	contact.first_name = name
+	contact.append("email_ids", {"email_id": address(), "is_primary": 1})
+	contact.insert(ignore_permissions=True)
+	assert contact.name == f"{name}-1"  # as ERPNext would name it once the other is committed
+
+	frappe.db.rollback()  # both tries given up: their names are free again
+	assert contact_name._reserve(name) and contact_name._reserve(f"{name}-1")
+	frappe.db.rollback()
