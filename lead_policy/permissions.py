@@ -63,6 +63,14 @@ def has_lead_row_permission(doc, ptype=None, user=None) -> bool | None:
 	return frappe.has_permission("Lead", "read" if ptype in SHOWING else "write", doc=doc.lead, user=user)
 
 
+def is_active_desk_user(user: str | None) -> bool:
+	"""Whether ``user`` can be given leads and ToDos: an enabled System User (not Guest). A user
+	disabled or removed since someone chose them (a fallback owner, a lead's owner) is not."""
+	if not user or user == "Guest":
+		return False
+	return bool(frappe.db.get_value("User", {"name": user, "enabled": 1, "user_type": "System User"}))
+
+
 def users_with_role(role: str) -> list[str]:
 	"""Enabled users (not Administrator or Guest) who have ``role``, in one query."""
 	has_role = frappe.qb.DocType("Has Role")

@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_years, cint, flt, get_time, getdate
 
+from lead_policy.permissions import is_active_desk_user
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
 from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
@@ -53,6 +54,15 @@ def validate_settings(doc) -> None:
 	if doc.effective_date and not doc.next_review_date:
 		doc.next_review_date = add_years(doc.effective_date, 1)
 	throw_problems(doc, settings_problems(to_policy_settings(doc)), _("Invalid Lead Policy Settings"))
+	if doc.fallback_owner and not is_active_desk_user(doc.fallback_owner):
+		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
+		frappe.throw(
+			_(
+				"{0}: {1} is disabled or not a desk (System) user, so leads sent there would be seen by nobody."
+				" Choose an enabled System User, or clear the field."
+			).format(frappe.bold(label), doc.fallback_owner),
+			title=_("Invalid Lead Policy Settings"),
+		)
 	warn_without_fallback_owner(doc)
 
 

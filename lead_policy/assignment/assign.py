@@ -34,7 +34,7 @@ from lead_policy.assignment.handover import (
 	move_todos,
 )
 from lead_policy.cache import forget
-from lead_policy.permissions import users_with_role
+from lead_policy.permissions import is_active_desk_user, users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
@@ -330,9 +330,16 @@ def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
 	users = sorted({rep.user for r in matching for rep in r.reps})
 	states = rep_states(users)
 	settings = get_settings()
-	decision = policy.decide(facts, matching, states, settings.fallback_owner, band_weights())
-	if not decision.user and rules:
-		# rules exist, so leads are meant to have owners: nobody responsible is not an outcome (5.1)
+	fallback = settings.fallback_owner
+	# a fallback owner disabled or removed since the settings were saved must not get the lead (nobody
+	# would see it), nor break the capture: the lead goes on as if none were set, and the reason says so
+	usable = fallback if fallback and is_active_desk_user(fallback) else None
+	decision = policy.decide(
+		facts, matching, states, usable, band_weights(), unavailable_fallback=None if usable else fallback
+	)
+	if not decision.user and (rules or fallback):
+		# rules or a fallback owner exist, so leads are meant to have owners: nobody responsible is not
+		# an outcome (5.1)
 		decision = policy.managers_queue(decision, _manager_states(users), band_weights())
 	previous = doc.lead_owner
 	if decision.user and decision.user == previous:
@@ -579,9 +586,7 @@ def reassign(
 	"""
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
-	if to_user in ("Guest", "Administrator") or not frappe.db.get_value(
-		"User", {"name": to_user, "enabled": 1, "user_type": "System User"}
-	):
+	if to_user == "Administrator" or not is_active_desk_user(to_user):
 		frappe.throw(
 			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
 			title=_("Invalid Owner"),

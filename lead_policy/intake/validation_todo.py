@@ -5,6 +5,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, getdate
 
+from lead_policy.permissions import is_active_desk_user
 from lead_policy.policy import validation as checks
 from lead_policy.settings import area_enabled, get_settings
 
@@ -22,10 +23,11 @@ def sync(doc) -> None:
 			if state.description != description:
 				frappe.db.set_value("ToDo", todo, "description", description)
 			return
-		owner = (
-			doc.lead_owner
-			if doc.lead_owner not in (None, "", "Guest")
-			else get_settings().get("fallback_owner")
+		# the ToDo goes to someone who can act on it: a disabled or removed owner (or fallback owner)
+		# would get a ToDo nobody sees, and a removed one would make the save fail on the link
+		owner = next(
+			(u for u in (doc.lead_owner, get_settings().get("fallback_owner")) if is_active_desk_user(u)),
+			None,
 		)
 		if not owner:
 			return

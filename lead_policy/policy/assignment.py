@@ -117,14 +117,21 @@ def _candidates(rule: AssignmentRule, states: Mapping[str, RepState], weights) -
 	return out
 
 
+NO_FALLBACK = " No fallback owner is set."
+
+
 def decide(
 	lead: LeadFacts,
 	rules: Iterable[AssignmentRule],
 	states: Mapping[str, RepState],
 	fallback: str | None = None,
 	weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS,
+	unavailable_fallback: str | None = None,
 ) -> Decision:
-	"""Pick the owner of one lead. Deterministic: the same inputs give the same rep."""
+	"""Pick the owner of one lead. Deterministic: the same inputs give the same rep.
+
+	``fallback`` is a fallback owner who can take leads; ``unavailable_fallback`` one who is set but
+	cannot (disabled, or no longer a desk user): the reason names them, so that someone fixes it."""
 	ordered = sorted(rules, key=lambda r: (-r.priority, r.name))
 	tried = []
 	skipped: dict[str, Candidate] = {}  # every rep tried and why skipped (first rule naming them)
@@ -166,7 +173,9 @@ def decide(
 		return Decision(
 			fallback, None, f"{why} Sent to the fallback owner {fallback}.", others, fallback=True
 		)
-	return Decision(None, None, f"{why} No fallback owner is set.", others, fallback=True)
+	if unavailable_fallback:
+		why = f"{why} The fallback owner {unavailable_fallback} is disabled or no longer a desk user."
+	return Decision(None, None, f"{why}{NO_FALLBACK}", others, fallback=True)
 
 
 def _least_loaded(users: Iterable[str], states: Mapping[str, RepState], weights) -> list[Candidate]:
@@ -193,13 +202,13 @@ def managers_queue(
 	"""
 	if unassigned.user:
 		return unassigned
-	why = unassigned.reason.removesuffix(" No fallback owner is set.")
+	why = unassigned.reason.removesuffix(NO_FALLBACK)
 	ranked = _least_loaded([u for u, s in managers.items() if s.enabled], managers, weights)
 	if not ranked:
 		return Decision(
 			None,
 			None,
-			f"{why} No fallback owner is set and there is no enabled Sales Manager, so the lead has no"
+			f"{why} No fallback owner can take it and there is no enabled Sales Manager, so the lead has no"
 			f" owner: it is counted under Unassigned Leads until someone takes it. Set the Fallback Owner"
 			f" in Lead Policy Settings.",
 			unassigned.candidates,
@@ -211,7 +220,7 @@ def managers_queue(
 	return Decision(
 		best.user,
 		None,
-		f"{why} No fallback owner is set, so the lead goes to the {MANAGERS_QUEUE}: {best.user} has the"
+		f"{why} No fallback owner can take it, so the lead goes to the {MANAGERS_QUEUE}: {best.user} has the"
 		f" lowest workload of the Sales Managers ({loads}) and owns it, over any rep capacity.",
 		unassigned.candidates,
 		fallback=True,

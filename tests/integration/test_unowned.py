@@ -150,3 +150,62 @@ def test_no_warning_without_rules(reps, queue):
 	frappe.local.message_log = []
 	set_settings(hot_weight=3)
 	assert not _warnings()
+
+
+def _fallback(email):
+	"""A fallback owner set while they could take leads."""
+	user = user_with_roles(email, ["Sales Manager"])
+	set_settings(fallback_owner=user)
+	return user
+
+
+@pytest.mark.parametrize("gone", ["disabled", "website user", "removed"])
+def test_a_fallback_owner_gone_since_the_settings_were_saved_sends_the_lead_to_the_queue(reps, queue, gone):
+	"""Disabled (the rep left), made a website user, or removed: the lead is still stored and owned,
+	and its reason says what to fix. A removed fallback owner used to fail the capture itself."""
+	fallback = _fallback("lp-queue-fallback@example.com")
+	_full_rule(reps)
+	if gone == "disabled":
+		frappe.db.set_value("User", fallback, "enabled", 0)
+	elif gone == "website user":
+		frappe.db.set_value("User", fallback, "user_type", "Website User")
+	else:  # as if deleted: the settings still name them, nothing else exists (the same for the app)
+		frappe.db.set_single_value("Lead Policy Settings", "fallback_owner", "lp-deleted-user@example.com")
+		fallback = "lp-deleted-user@example.com"
+	lead = make_lead()
+	lead.reload()
+	assert lead.lead_owner in queue
+	assert f"fallback owner {fallback} is disabled or no longer a desk user" in lead.assignment_reason
+	assert MANAGERS_QUEUE in lead.assignment_reason
+	todos = frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead.name}, pluck="allocated_to"
+	)
+	assert todos == [lead.lead_owner] and fallback not in todos
+
+
+def test_without_rules_a_fallback_owner_gone_still_leaves_a_responsible_manager(reps, queue):
+	fallback = _fallback("lp-queue-fallback@example.com")
+	frappe.db.set_value("User", fallback, "enabled", 0)
+	lead = make_lead()
+	lead.reload()
+	assert lead.lead_owner in queue and "No assignment rule matches" in lead.assignment_reason
+
+
+def test_settings_refuse_a_fallback_owner_who_cannot_take_leads(reps, queue):
+	disabled = user_with_roles("lp-queue-fallback@example.com", ["Sales Manager"])
+	frappe.db.set_value("User", disabled, "enabled", 0)
+	with pytest.raises(frappe.ValidationError) as err:
+		set_settings(fallback_owner=disabled)
+	assert "Fallback Owner" in str(err.value) and "enabled System User" in str(err.value)
+
+
+def test_the_data_issues_todo_goes_to_the_fallback_owner_when_the_owner_was_disabled(reps, queue):
+	fallback = _fallback("lp-queue-fallback@example.com")
+	lead = make_lead(lead_owner=reps[0])
+	frappe.db.set_value("User", reps[0], "enabled", 0)
+	lead.reload()
+	lead.mobile_no = "12"
+	lead.save()
+	lead.reload()
+	assert lead.validation_status == "Needs Attention"
+	assert frappe.db.get_value("ToDo", lead.validation_todo, "allocated_to") == fallback

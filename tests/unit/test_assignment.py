@@ -176,6 +176,15 @@ def test_queue_without_managers_stays_unowned_and_says_so():
 	assert "no enabled Sales Manager" in d.reason and "Unassigned Leads" in d.reason
 
 
+def test_a_fallback_owner_who_cannot_take_leads_is_named_and_the_queue_takes_over():
+	full = AssignmentRule("Full", reps=(RuleRep("a", capacity=1),))
+	d = decide(INDIA, [full], {"a": RepState({"Cold": 1})}, unavailable_fallback="gone@x")
+	assert d.user is None and d.fallback
+	assert "fallback owner gone@x is disabled or no longer a desk user" in d.reason
+	queued = managers_queue(d, {"m": RepState()})
+	assert queued.user == "m" and "gone@x" in queued.reason and MANAGERS_QUEUE in queued.reason
+
+
 def test_queue_leaves_a_chosen_owner_alone():
 	rule = AssignmentRule("r", reps=(RuleRep("a"),))
 	d = decide(INDIA, [rule], {})
