@@ -1,0 +1,56 @@
+"""How the KPI reports show their figures: "n/a" for what cannot be computed, status colours."""
+
+import frappe
+from frappe import _
+from frappe.utils import flt, fmt_money
+
+from lead_policy.policy import kpi
+
+INDICATORS = {kpi.MET: "green", kpi.AT_RISK: "orange", kpi.MISSED: "red"}
+
+
+def na() -> str:
+	return _("n/a")
+
+
+def formatted(value, kind: str, currency: str | None = None) -> str:
+	"""A KPI value as text: ``kind`` is Int, Percent, Ratio (ROI, "2.50x"), Currency or Float."""
+	if value is None:
+		return na()
+	if kind == "Ratio":
+		return _("{0}x").format(fmt_money(flt(value, 2), precision=2))
+	if kind == "Percent":
+		return frappe.format_value(flt(value, 2), {"fieldtype": "Percent", "precision": 2})
+	if kind == "Currency":
+		return fmt_money(flt(value, 2), precision=2, currency=currency)
+	if kind == "Int":
+		return fmt_money(int(value), precision=0)
+	return fmt_money(flt(value, 2), precision=2)
+
+
+def summary_item(label: str, value, datatype: str, indicator: str | None = None, currency: str | None = None):
+	"""One card of the report summary; a value that cannot be computed shows "n/a", not 0."""
+	if value is None:
+		return {"label": label, "value": na(), "datatype": "Data", "indicator": "grey"}
+	item = {"label": label, "value": value, "datatype": datatype}
+	if datatype == "Currency":
+		item["currency"] = currency
+	if indicator:
+		item["indicator"] = indicator
+	return item
+
+
+def status_indicator(status: str | None) -> str:
+	return INDICATORS.get(status, "grey")
+
+
+def no_data_message(scope) -> str:
+	return _("No leads were received from {0} to {1} for these filters.").format(
+		frappe.format_value(scope.period.start, {"fieldtype": "Date"}),
+		frappe.format_value(scope.period.end, {"fieldtype": "Date"}),
+	)
+
+
+def message(lines: list[str]) -> str | None:
+	lines = [line for line in lines if line]
+	return "<br>".join(frappe.utils.escape_html(line) for line in lines) if lines else None
