@@ -27,17 +27,34 @@ def _connect(context):
 
 
 @lead_policy.command("bench")
-@click.argument("which", type=click.Choice(["insert", "bulk", "scale", "http", "all"]), default="insert")
+@click.argument(
+	"which", type=click.Choice(["insert", "bulk", "scale", "recycle", "sla", "http", "all"]), default="insert"
+)
 @click.option("--leads", default=200, help="Leads per scenario and round (insert benchmark)")
 @click.option("--rounds", default=3, help="Rounds of interleaved scenarios (insert benchmark)")
 @click.option("--bulk-leads", default=2000, help="Leads per scenario (bulk benchmark)")
 @click.option("--sizes", default="10000,100000", help="Table sizes for the scale benchmark")
+@click.option("--recycle-leads", default=100_000, help="Leads in the table copy (recycle benchmark)")
+@click.option("--sla-leads", default=100_000, help="Open leads in the table copy (sla benchmark)")
 @click.option("--workers", default=4, help="Gunicorn workers per site (http benchmark)")
 @click.option("--clients", default="4,8,16", help="Concurrent clients to try, comma-separated (http)")
 @click.option("--client-leads", default=30, help="Leads per client and round (http benchmark)")
 @click.option("--plain-site", default="test.localhost", help="Site with ERPNext but not the app (http)")
 @pass_context
-def bench(context, which, leads, rounds, bulk_leads, sizes, workers, clients, client_leads, plain_site):
+def bench(
+	context,
+	which,
+	leads,
+	rounds,
+	bulk_leads,
+	sizes,
+	recycle_leads,
+	sla_leads,
+	workers,
+	clients,
+	client_leads,
+	plain_site,
+):
 	"""Measure the app against ERPNext without it, in the same run; writes benchmarks/results/.
 
 	`http` (not part of `all`: it starts gunicorn for this site and for --plain-site) exits non-zero
@@ -53,6 +70,14 @@ def bench(context, which, leads, rounds, bulk_leads, sizes, workers, clients, cl
 			click.echo(bulk_intake.run(leads=bulk_leads))
 		if which in ("scale", "all"):
 			click.echo(scale.run(sizes=tuple(int(s) for s in sizes.split(","))))
+		if which in ("recycle", "all"):
+			from benchmarks import recycle_scan
+
+			click.echo(recycle_scan.run(size=recycle_leads))
+		if which in ("sla", "all"):
+			from benchmarks import sla_scan
+
+			click.echo(sla_scan.run(size=sla_leads))
 		if which == "http":
 			from benchmarks import http_load
 

@@ -66,6 +66,10 @@ def _trusted(doc) -> set[str]:
 def _empty(df):
 	if df.fieldtype in frappe.model.table_fields:
 		return []
+	if df.fieldtype == "Select":
+		# what every new document gets anyway (frappe.new_doc and the form take the first option), so
+		# no value the user chose: ERPNext's qualification_status starts as "Unqualified"
+		return df.default or (df.options or "").split("\n", 1)[0] or None
 	return 0 if df.fieldtype in NUMBERS else None
 
 

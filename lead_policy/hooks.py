@@ -16,16 +16,28 @@ before_uninstall = "lead_policy.setup.install.before_uninstall"
 
 # Desk additions to ERPNext forms
 doctype_js = {
-	"Lead": "public/js/lead.js",
+	# lead_qualification.js: ERPNext's qualification fields follow the answers (read-only on the form);
+	# lead_disposition.js: Disqualify, Re-open and the disqualification panel (policy 7.2);
+	# lead_interactions.js: Log Interaction and the follow-up indicator (policy 5.2, handbook 9)
+	"Lead": [
+		"public/js/lead.js",
+		"public/js/lead_qualification.js",
+		"public/js/lead_disposition.js",
+		"public/js/lead_interactions.js",
+		"public/js/lead_response.js",  # Respond By: on time, due soon, overdue; Met or Missed (policy 5.1)
+	],
 	"Personal Data Deletion Request": "public/js/personal_data_deletion_request.js",
 }
+# The Lead list shows the app's "Disqualified" status with its own indicator (ERPNext's list script
+# guesses a colour from the status name).
+doctype_list_js = {"Lead": "public/js/lead_list.js"}
 
 # Every doc_event enters through lead_policy/events/<doctype>.py, one handler per Frappe event, which
 # calls the policy areas in order. ERPNext's Lead is extended this way, never with
 # override_doctype_class (that keeps only the last app's class and collides with other apps).
 _EVENTS = {
 	"Lead": ("onload", "before_insert", "validate", "after_insert", "on_update", "on_trash"),
-	"Customer": ("after_insert", "on_update"),
+	"Customer": ("after_insert", "on_update", "on_trash"),
 	"Contact": ("autoname",),
 	"Communication": ("validate", "after_insert", "on_update"),
 	"Call Log": ("after_insert",),
@@ -66,12 +78,15 @@ has_permission = {
 }
 
 scheduler_events = {
+	# policy 5.1, only with Track Response Time on: warn, escalate, reassign
+	"cron": {"*/5 * * * *": ["lead_policy.scheduler.response_sla.every_five_minutes"]},
 	"hourly": ["lead_policy.scheduler.outbound.hourly"],
 	"hourly_long": ["lead_policy.scheduler.workload.hourly_recount"],
 	"daily": ["lead_policy.scheduler.policy_review.daily"],
 	"daily_long": [
 		"lead_policy.scheduler.rescore.daily_decay",
 		"lead_policy.scheduler.retention.daily",
+		"lead_policy.scheduler.recycling.daily",  # policy 7.3, only with Enable Recycling on
 	],
 }
 

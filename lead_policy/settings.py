@@ -5,6 +5,7 @@ from frappe import _
 from frappe.utils import add_years, cint, flt, get_time, getdate
 
 from lead_policy.permissions import is_active_desk_user
+from lead_policy.policy import recycling, sla
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
 from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
@@ -50,10 +51,34 @@ def to_policy_settings(doc) -> PolicySettings:
 	)
 
 
+def to_recycling_settings(doc) -> recycling.RecyclingSettings:
+	"""The Recycling section (policy 7.3); an empty value stays empty, so a bad one is refused, not
+	silently replaced by a default."""
+	return recycling.RecyclingSettings(
+		hot_days=cint(doc.hot_stale_days),
+		warm_days=cint(doc.warm_stale_days),
+		cold_days=cint(doc.cold_stale_days),
+		stale_action=doc.stale_action,
+		due_action=doc.due_action,
+	)
+
+
+def to_escalation(doc) -> sla.Escalation:
+	"""The Response Time section (policy 5.1): the escalation ladder."""
+	return sla.Escalation(
+		warn_before_minutes=cint(doc.get("sla_warn_before_minutes")),
+		notify_managers=bool(cint(doc.get("sla_notify_managers"))),
+		reassign_after_minutes=cint(doc.get("sla_reassign_after_minutes")),
+	)
+
+
 def validate_settings(doc) -> None:
 	if doc.effective_date and not doc.next_review_date:
 		doc.next_review_date = add_years(doc.effective_date, 1)
-	throw_problems(doc, settings_problems(to_policy_settings(doc)), _("Invalid Lead Policy Settings"))
+	problems = settings_problems(to_policy_settings(doc))
+	problems += recycling.settings_problems(to_recycling_settings(doc))
+	problems += sla.escalation_problems(to_escalation(doc))
+	throw_problems(doc, problems, _("Invalid Lead Policy Settings"))
 	if doc.fallback_owner and not is_active_desk_user(doc.fallback_owner):
 		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
 		frappe.throw(

@@ -38,6 +38,8 @@ from lead_policy.permissions import is_active_desk_user, users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
+from lead_policy.policy.recycling import rules_without
+from lead_policy.response import clock as response_clock
 from lead_policy.settings import area_enabled, get_settings, throw_problems, warn_without_fallback_owner
 
 RULES_CACHE_KEY = "lead_policy:assignment_rules"
@@ -319,14 +321,18 @@ def _is_rep(user: str) -> bool:
 	return any(rep.user == user for rule in get_rules() for rep in rule.reps)
 
 
-def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
+def assign(doc, handover: HandoverRequest | None = None, exclude: str | None = None) -> policy.Decision:
 	"""Choose and set the owner of a saved lead; returns the decision with its reason.
 
-	``handover`` says why, should the lead move from one owner to another.
+	``handover`` says why, should the lead move from one owner to another. ``exclude`` (recycling,
+	lead_policy.disposition.recycle): a rep who may not have it; only another rep under the rules
+	may, so a decision for the fallback owner or nobody is returned without being applied.
 	"""
 	rules = get_rules()
 	facts = policy.LeadFacts(territory_ancestors(doc.territory), doc.score_band, doc.source)
 	matching = [r for r in rules if policy.rule_matches(r, facts)]
+	if exclude:
+		matching = rules_without(matching, exclude)
 	users = sorted({rep.user for r in matching for rep in r.reps})
 	states = rep_states(users)
 	settings = get_settings()
@@ -337,6 +343,8 @@ def assign(doc, handover: HandoverRequest | None = None) -> policy.Decision:
 	decision = policy.decide(
 		facts, matching, states, usable, band_weights(), unavailable_fallback=None if usable else fallback
 	)
+	if exclude and decision.fallback:
+		return decision  # the caller decides what happens when no other rep can take the lead
 	if not decision.user and (rules or fallback):
 		# rules or a fallback owner exist, so leads are meant to have owners: nobody responsible is not
 		# an outcome (5.1)
@@ -406,11 +414,12 @@ def set_owner(doc, user: str, reason: str, handover: HandoverRequest | None = No
 		update_modified=False,
 	)
 	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
+	due = response_clock.on_owner_change(doc, previous)  # before the handover, which records it
 	if previous and previous != user:
 		handover = handover or HandoverRequest()
 		details = handover.details or reason
 		move_todos(doc, previous, user, handover.reason, details)
-		create_handover(doc, previous, user, handover.reason, details, handover.note)
+		create_handover(doc, previous, user, handover.reason, details, handover.note, respond_by=due)
 	else:
 		_add_todo(doc, user, reason)
 
@@ -478,14 +487,20 @@ QUEUE_NOTICE_SECONDS = 3600
 
 
 def _tell_managers(doc, decision) -> None:
+	"""Tell the Sales Managers (and the fallback owner) that leads are not being assigned by the
+	rules: once an hour per kind of outcome, whatever the number of leads, so a burst of enquiries or
+	an import gives one notice, not one per lead. The first lead of the hour is named; every lead's
+	own Lead Assignment Log and Assignment Reason say the rest."""
+	kind = "queue" if decision.managers_queue else ("fallback" if decision.user else "unassigned")
+	if not _first_notice_in_burst(kind):
+		return
 	managers = set(users_with_role("Sales Manager"))
 	if decision.user:
 		managers.add(decision.user)
 	if not managers:
+		frappe.cache.delete(_notice_key(kind))  # nobody was told: the next lead tries again
 		return
 	if decision.managers_queue:
-		if not _first_notice_in_burst():
-			return
 		subject = _(
 			"Leads are going to the Sales Managers' queue: no rep can take them and no Fallback Owner is set"
 		)
@@ -495,8 +510,11 @@ def _tell_managers(doc, decision) -> None:
 			" Settings, or free up reps, to have them assigned. {1}"
 		).format(doc.lead_name or doc.name, decision.reason)
 	else:
-		subject = _("Lead {0} could not be assigned by the rules").format(doc.lead_name or doc.name)
-		content = decision.reason
+		subject = _("Leads could not be assigned by the rules")
+		content = _(
+			"Lead {0} and any others arriving within the hour could not be assigned by the rules (see"
+			" Unassigned Leads in the Lead Policy workspace and each lead's Assignment Reason). {1}"
+		).format(doc.lead_name or doc.name, decision.reason)
 	enqueue_create_notification(
 		list(managers),
 		{
@@ -509,11 +527,19 @@ def _tell_managers(doc, decision) -> None:
 	)
 
 
-def _first_notice_in_burst() -> bool:
+def _notice_key(kind: str) -> str:
+	return frappe.cache.make_key(f"{QUEUE_NOTICE_KEY}:{kind}")
+
+
+def _first_notice_in_burst(kind: str) -> bool:
 	# SET NX EX is atomic: of many workers at once exactly one gets True
-	return bool(
-		frappe.cache.set(frappe.cache.make_key(QUEUE_NOTICE_KEY), 1, nx=True, ex=QUEUE_NOTICE_SECONDS)
-	)
+	return bool(frappe.cache.set(_notice_key(kind), 1, nx=True, ex=QUEUE_NOTICE_SECONDS))
+
+
+def forget_notices() -> None:
+	"""Start a new hour for every kind of notice (tests; an admin after fixing the rules)."""
+	for kind in ("queue", "fallback", "unassigned"):
+		frappe.cache.delete(_notice_key(kind))
 
 
 # ---------- reassignment on change, manual reassignment ----------
@@ -559,6 +585,7 @@ def _manual_owner_change(doc, previous) -> None:
 	else:
 		request = HandoverRequest(details=_("Owner changed by {0}.").format(frappe.session.user))
 	reason, details = request.reason, request.details
+	due = response_clock.on_owner_change(doc, previous)
 	if doc.lead_owner:
 		frappe.db.set_value(
 			"Lead",
@@ -568,7 +595,9 @@ def _manual_owner_change(doc, previous) -> None:
 		)
 		if previous:
 			move_todos(doc, previous, doc.lead_owner, reason, details)
-			handover = create_handover(doc, previous, doc.lead_owner, reason, details, request.note)
+			handover = create_handover(
+				doc, previous, doc.lead_owner, reason, details, request.note, respond_by=due
+			)
 			if reassignment:
 				reassignment.handover = handover
 		else:

@@ -32,8 +32,9 @@ def handover_reasons() -> list[str]:
 	return (frappe.get_meta("Lead Handover").get_options("reason") or "").split("\n")
 
 
-def create_handover(doc, from_user, to_user, reason, details=None, note=None) -> str:
-	"""Record a handover of ``doc`` (a Lead); the access the assignment gave moves to the new owner."""
+def create_handover(doc, from_user, to_user, reason, details=None, note=None, respond_by=None) -> str:
+	"""Record a handover of ``doc`` (a Lead); the access the assignment gave moves to the new owner.
+	``respond_by``: the new owner's response clock (policy 5.1), when one runs."""
 	handover = frappe.get_doc(
 		{
 			"doctype": "Lead Handover",
@@ -45,6 +46,7 @@ def create_handover(doc, from_user, to_user, reason, details=None, note=None) ->
 			"reason_details": details,
 			"handed_over_by": frappe.session.user,
 			"handed_over_on": now_datetime(),
+			"respond_by": respond_by,
 			# the Reassign dialog's Text Editor sends markup even when left empty
 			"handover_note": handover_note(doc) if is_blank(note) else note,
 		}

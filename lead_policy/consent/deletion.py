@@ -43,6 +43,23 @@ def on_lead_trash(doc) -> None:
 	frappe.qb.update(Lead).set(Lead.duplicate_of, None).where(Lead.duplicate_of == doc.name).run()
 	OutboundRow = frappe.qb.DocType("Outbound Lead Batch Row")
 	frappe.qb.update(OutboundRow).set(OutboundRow.lead, None).where(OutboundRow.lead == doc.name).run()
+	_unlink_calls_and_meetings(doc.name)
+
+
+def _unlink_calls_and_meetings(lead: str) -> None:
+	"""Call Logs and Events (telephony, the calendar, Log Interaction) stay, as ERPNext's records of
+	what happened, without the lead: their links to it would block the delete, and point at whichever
+	lead gets the name next."""
+	frappe.db.delete("Dynamic Link", {"parenttype": "Call Log", "link_doctype": "Lead", "link_name": lead})
+	frappe.db.delete("Event Participants", {"reference_doctype": "Lead", "reference_docname": lead})
+	Event = frappe.qb.DocType("Event")
+	(
+		frappe.qb.update(Event)
+		.set(Event.reference_doctype, None)
+		.set(Event.reference_docname, None)
+		.where((Event.reference_doctype == "Lead") & (Event.reference_docname == lead))
+		.run()
+	)
 
 
 def orphaned_withdrawals(email: str | None, phones: list[str]) -> list[dict]:

@@ -117,6 +117,7 @@ def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 	_scrub(
 		"ToDo", ["description"], "reference_type='Lead' and reference_name=%(lead)s", {"lead": lead}, tokens
 	)
+	_calls_and_meetings(lead, tokens)
 	_scrub(
 		"Notification Log",
 		["subject", "email_content"],
@@ -174,6 +175,32 @@ def _tokens(row, extra=()) -> list[str]:
 			if "@" in v and v.lower() not in out:
 				out.append(v.lower())
 	return sorted(out, key=len, reverse=True)  # longest first, so "Ann Lee" goes before "Ann"
+
+
+def _calls_and_meetings(lead: str, tokens: list[str]) -> None:
+	"""Call Logs and Events about the lead (telephony, the calendar, Log Interaction): the notes written
+	about the person go as the lead's CRM Notes do; names and numbers in the rest are replaced."""
+	calls = frappe.db.sql_list(
+		"select parent from `tabDynamic Link` where parenttype='Call Log' and link_doctype='Lead' and link_name=%s",
+		lead,
+	)
+	if calls:
+		frappe.db.sql(
+			"update `tabCall Log` set summary=%s where name in %s and ifnull(summary, '') != ''",
+			(REDACTED, calls),
+		)
+		_scrub("Call Log", ["from", "to"], "name in %(names)s", {"names": calls}, tokens)
+	events = frappe.db.sql_list(
+		"""select parent from `tabEvent Participants` where reference_doctype='Lead' and reference_docname=%(lead)s
+		union select name from `tabEvent` where reference_doctype='Lead' and reference_docname=%(lead)s""",
+		{"lead": lead},
+	)
+	if events:
+		frappe.db.sql(
+			"update `tabEvent` set description=%s where name in %s and ifnull(description, '') != ''",
+			(f"<p>{REDACTED}</p>", events),
+		)
+		_scrub("Event", ["subject"], "name in %(names)s", {"names": events}, tokens)
 
 
 def _scrub(doctype: str, fields: list[str], where: str, params: dict, tokens: list[str]) -> None:

@@ -8,7 +8,10 @@ from lead_policy.assignment import assign as assignment
 from lead_policy.assignment import workload
 from lead_policy.consent import deletion
 from lead_policy.consent import ledger as consent
+from lead_policy.disposition import disqualify, qualification
 from lead_policy.intake import capture as intake
+from lead_policy.interactions import followup
+from lead_policy.response import clock as response
 from lead_policy.scoring import lead_score as scoring
 
 
@@ -23,12 +26,15 @@ def before_insert(doc, method=None):
 def validate(doc, method=None):
 	field_guard.guard(doc)  # first: what the user may not change is put back before the app computes
 	intake.on_lead_validate(doc)  # normalise and flag first, so scoring sees the clean values
+	qualification.on_lead_validate(doc)  # before scoring: rules on the answers see this save's answers
 	scoring.on_lead_validate(doc)
+	disqualify.on_lead_validate(doc)  # after the guard: "Disqualified" needs a reason; new leads' clock
 
 
 def after_insert(doc, method=None):
 	consent.on_lead_after_insert(doc)  # first, so the assignment's handover note shows the consent
 	assignment.on_lead_after_insert(doc)
+	response.on_lead_after_insert(doc)  # after assignment, which starts the clock of the leads it assigns
 	intake.on_lead_after_insert(doc)  # after assignment: the validation ToDo goes to the owner
 	workload.on_lead_after_insert(doc)  # last: counts the lead for its final owner
 
@@ -37,8 +43,10 @@ def on_update(doc, method=None):
 	scoring.on_lead_update(doc)  # the score history
 	if not doc.flags.in_insert:
 		assignment.on_lead_update(doc)
+		response.on_lead_update(doc)  # after assignment: a new owner's fair clock is not shortened again
 		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger
 		workload.on_lead_update(doc)  # owner, band or open/closed moved
+		followup.on_lead_update(doc)  # a lead that closed needs no follow-up: its ToDo is closed
 	intake.on_lead_update(doc)
 
 

@@ -23,6 +23,7 @@ from lead_policy.assignment import workload
 from lead_policy.consent import ledger as consent
 from lead_policy.intake.relink import relink_lead
 from lead_policy.intake.rules import region_of
+from lead_policy.interactions import followup
 from lead_policy.permissions import require_manager
 from lead_policy.policy import merge as policy
 from lead_policy.policy import validation as checks
@@ -67,6 +68,8 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	held_back = _contact_not_taken_over(kept, dup)
 	plan = _consent_plan(kept, dup, held_back)
 	moved = relink_lead(duplicate, keep, stay={"Lead Consent": plan.stay})
+	# activities moved with SQL: counts recounted, one follow-up ToDo left (the sooner date)
+	followup.after_merge(keep, duplicate, dup.get("follow_up_todo"), dup.get("next_follow_up"))
 	filled = _fill_blanks(kept, dup, skip=held_back)
 	consent_note = _carry_consent(keep, duplicate, plan)
 	now = now_datetime()

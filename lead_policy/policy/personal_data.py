@@ -20,6 +20,12 @@ ANONYMISED = {
 	"fax": None,
 	"phone_ext": None,
 	"image": None,
+	# the app's free-text notes about the person (qualification, disqualification): what a rep wrote
+	# about them is personal data too; the answers themselves (Yes/No) and the reason stay for the KPIs
+	"qualification_need_note": None,
+	"qualification_budget_note": None,
+	"qualification_authority_note": None,
+	"disqualification_note": None,
 }
 
 # The fields that identify the person: Frappe redacts them, and erasure searches for their values

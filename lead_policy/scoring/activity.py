@@ -60,8 +60,19 @@ def on_communication_insert(doc, method=None):
 	if not activity_type:
 		return
 	for lead in sorted(leads):
-		if frappe.db.exists("Lead", lead):
+		if frappe.db.exists("Lead", lead) and not _event_recorded(doc, lead):
 			record(lead, activity_type, doc.communication_date, ("Communication", doc.name))
+
+
+def _event_recorded(doc, lead: str) -> bool:
+	"""Frappe's Event writes a Communication for each participant (its timeline entry) right after the
+	Event's own after_insert recorded the meeting: that is the same meeting, not a second one."""
+	return doc.reference_doctype == "Event" and bool(
+		frappe.db.exists(
+			"Lead Activity",
+			{"lead": lead, "reference_doctype": "Event", "reference_name": doc.reference_name},
+		)
+	)
 
 
 def on_communication_update(doc, method=None):

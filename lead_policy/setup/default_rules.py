@@ -124,3 +124,60 @@ DEFAULT_SCORING_RULES = [
 		"min_count": 1,
 	},
 ]
+
+# Qualification (handbook 4): the rep's Need / Budget / Authority answers on the Lead. Budget and
+# authority say whether the lead fits the profile of a buyer (Demographic); a confirmed need comes out
+# of a conversation with the person, the strongest sign of engagement (Engagement, like a meeting).
+# A ruled-out need or budget takes points away (the handbook: such leads will not convert); a
+# contact who is not the decision-maker costs nothing, as they can bring in whoever decides.
+# Sites installed before these rules existed get them once from a patch
+# (lead_policy.patches.add_qualification_scoring_rules).
+QUALIFICATION_RULES = [
+	{
+		"rule_name": "Need confirmed",
+		"category": "Engagement",
+		"points": 10,
+		"condition_type": "Field",
+		"field": "qualification_need",
+		"operator": "=",
+		"value": "Yes",
+	},
+	{
+		"rule_name": "No need",
+		"category": "Engagement",
+		"points": -10,
+		"condition_type": "Field",
+		"field": "qualification_need",
+		"operator": "=",
+		"value": "No",
+	},
+	{
+		"rule_name": "Budget confirmed",
+		"category": "Demographic",
+		"points": 6,
+		"condition_type": "Field",
+		"field": "qualification_budget",
+		"operator": "=",
+		"value": "Yes",
+	},
+	{
+		"rule_name": "No budget",
+		"category": "Demographic",
+		"points": -6,
+		"condition_type": "Field",
+		"field": "qualification_budget",
+		"operator": "=",
+		"value": "No",
+	},
+	{
+		"rule_name": "Decision-maker confirmed",
+		"category": "Demographic",
+		"points": 6,
+		"condition_type": "Field",
+		"field": "qualification_authority",
+		"operator": "=",
+		"value": "Yes",
+	},
+]
+
+DEFAULT_SCORING_RULES += QUALIFICATION_RULES

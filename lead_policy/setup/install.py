@@ -6,6 +6,8 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.installer import remove_from_installed_apps
 
 from lead_policy.assignment.workload import recount
+from lead_policy.response.targets import ensure_default_targets
+from lead_policy.setup import disposition
 from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 from lead_policy.setup.fields import get_custom_fields
 
@@ -40,6 +42,8 @@ def after_install():
 		make_lead_sources()
 		make_default_records()
 		link_default_sources()
+		disposition.apply()  # the Disqualified status, starting reasons, last interactions
+		ensure_default_targets()  # the policy's response times (policy 5.1)
 	except Exception:
 		_undo_failed_install()
 		raise
@@ -73,10 +77,12 @@ def after_migrate():
 	link_default_sources()
 	fill_new_settings_defaults()
 	make_default_records()  # no-op once done; completes an install that was interrupted
+	disposition.apply()  # idempotent: status option, starting reasons once, last interactions
 	recount()  # counters are derived data: rebuild them after every upgrade
 
 
 def before_uninstall():
+	disposition.remove()  # first: disqualified leads get a status ERPNext knows
 	remove_custom_fields()
 
 
@@ -89,6 +95,11 @@ INDEXES = {
 		("lead_policy_mobile_no", ["mobile_no"]),
 		("lead_policy_phone", ["phone"]),
 		("lead_policy_company_name", ["company_name"]),
+		# the response-time job: open clocks by due time (lead_policy.scheduler.response_sla)
+		("lead_policy_response_due", ["response_status", "respond_by"]),
+		# recycling's stale selection (lead_policy.disposition.recycle.stale_query): open statuses x band x
+		# a range of idle_since, so the rows read are the stale leads and no closed lead is touched
+		("lead_policy_recycle_clock", ["status", "score_band", "idle_since"]),
 	]
 }
 

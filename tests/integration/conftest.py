@@ -48,6 +48,9 @@ def rollback(site, request, monkeypatch):
 		monkeypatch.setattr(frappe.db, "commit", refuse_commit)
 	frappe.set_user("Administrator")
 	frappe.clear_messages()  # each test starts as a fresh request does: no pop-ups of an earlier one
+	from lead_policy.assignment.assign import forget_notices
+
+	forget_notices()  # Redis is not rolled back: each test starts a new hour of managers' notices
 	# Mail is captured, never sent. On a site with a default outgoing Email Account, Frappe sends
 	# notifications at once under tests, and the Email Queue commits its status as it sends. Here every
 	# frappe.sendmail still goes through the Email Queue (and the app's consent checkpoint) and stays

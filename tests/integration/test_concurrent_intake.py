@@ -16,7 +16,7 @@ import frappe
 import pytest
 from frappe.utils import random_string
 
-from .fixtures import SITES_PATH
+from .fixtures import SITES_PATH, user_with_roles
 
 DOMAIN = "lp-concurrent-intake.example.com"
 SETUP = textwrap.dedent(
@@ -237,3 +237,76 @@ def test_a_capture_that_cannot_be_stored_is_answered_503_with_retry_after_over_h
 	assert not frappe.get_all("Lead", filters={"email_id": email})
 	assert not frappe.get_all("Lead Consent", filters={"email_id": email})
 	assert frappe.get_all("Error Log", filters={"error": ("like", f"%{email}%")})
+
+
+ESCALATE = SETUP + textwrap.dedent(
+	"""
+	from frappe.utils import get_datetime
+	from lead_policy.response import escalation
+	due_leads = escalation.due_leads
+
+	def both_selected(now, e):
+		# this test's leads only: the job must not act on leads of the site it runs on
+		rows = [r for r in due_leads(now, e) if r.name in job["leads"]]
+		barrier("selected")  # both workers hold the same due leads before either claims one
+		return rows
+
+	escalation.due_leads = both_selected
+	done = escalation.run(get_datetime(job["now"]))
+	frappe.db.commit()
+	print(json.dumps(done))
+	"""
+)
+
+
+@pytest.mark.commits
+def test_two_workers_running_the_response_job_at_once_escalate_each_lead_once(tmp_path, clean):
+	"""The scheduler's cron may overlap (a slow run, two workers): both select the same overdue
+	leads at the same instant; each breach is claimed by exactly one of them."""
+	from frappe.utils import add_to_date, now_datetime
+
+	settings = frappe.get_single("Lead Policy Settings")
+	old = (settings.enable_response_sla, settings.sla_reassign_after_minutes, settings.sla_notify_managers)
+	try:
+		settings.enable_response_sla, settings.sla_reassign_after_minutes = 1, 0
+		settings.sla_notify_managers = 0
+		settings.save()
+		owner = f"lp-esc-{random_string(6).lower()}@example.com"
+		clean.append(user_with_roles(owner, ["Sales User"]))
+		due = add_to_date(now_datetime(), hours=-1)
+		leads = []
+		for i in range(3):
+			lead = frappe.get_doc(
+				{
+					"doctype": "Lead",
+					"first_name": f"Esc{i}",
+					"email_id": f"esc{i}-{random_string(5)}@{DOMAIN}",
+				}
+			).insert()
+			frappe.db.set_value(
+				"Lead",
+				lead.name,
+				{"lead_owner": owner, "respond_by": due, "response_status": "Pending"},
+				update_modified=False,
+			)
+			leads.append(lead.name)
+		frappe.db.commit()
+		now = str(now_datetime())
+		job = {"now": now, "leads": leads}
+		results = run_workers(ESCALATE, [job, job], tmp_path)
+
+		assert all(r["failed"] == 0 for r in results)
+		assert sum(r["breach"] for r in results) == len(leads)  # each breach taken by one of the two
+		for name in leads:
+			assert frappe.db.get_value("Lead", name, "response_status") == "Missed"
+			notices = frappe.get_all(
+				"Notification Log",
+				filters={"document_name": name, "subject": ("like", "%missed its response time%")},
+			)
+			assert len(notices) == 1  # claimed once: one worker acted, the other changed nothing
+	finally:
+		frappe.db.rollback()
+		settings = frappe.get_single("Lead Policy Settings")
+		settings.enable_response_sla, settings.sla_reassign_after_minutes, settings.sla_notify_managers = old
+		settings.save()
+		frappe.db.commit()

@@ -10,7 +10,6 @@ import pytest
 from frappe.utils import now_datetime
 
 from lead_policy.assignment import assign, workload
-from lead_policy.assignment.assign import QUEUE_NOTICE_KEY
 from lead_policy.permissions import users_with_role
 from lead_policy.policy.assignment import MANAGERS_QUEUE
 
@@ -38,7 +37,7 @@ def queue(reps, monkeypatch):
 
 
 def _forget_notice():
-	frappe.cache.delete(frappe.cache.make_key(QUEUE_NOTICE_KEY))
+	assign.forget_notices()
 
 
 def _full_rule(reps):
