@@ -18,6 +18,7 @@ from frappe.desk.doctype.notification_log.notification_log import enqueue_create
 from frappe.desk.form import assign_to
 from frappe.utils import escape_html, format_date, format_datetime, get_datetime, get_fullname, now_datetime
 
+from lead_policy import transactions
 from lead_policy.assignment.handover import handover_note, move_access
 from lead_policy.intake.rules import working_time
 from lead_policy.permissions import users_with_role
@@ -80,16 +81,34 @@ def convert(customer) -> None:
 	)
 	if not (steps.record or steps.hand_over):
 		return
+	# Re-entered from inside the handover (something it does saves this customer again: a mail about
+	# the ToDo on a site with an outgoing account links a Communication to it): the outer call is
+	# doing the work already. A savepoint of its own per call, so an inner one never releases ours.
+	busy = frappe.local.flags.setdefault("lead_policy_converting", set())
+	if customer.name in busy:
+		return
+	busy.add(customer.name)
+	savepoint = f"{SAVEPOINT}_{frappe.generate_hash(length=8)}"
+	try:
+		_convert(customer, lead, steps, savepoint)
+	finally:
+		busy.discard(customer.name)
+
+
+def _convert(customer, lead: str, steps: policy.Steps, savepoint: str) -> None:
 	account_manager = customer.get("account_manager")
-	frappe.db.savepoint(SAVEPOINT)
+	frappe.db.savepoint(savepoint)
 	try:
 		_run(customer, lead, steps)
 	except Exception as error:
 		try:
-			frappe.db.rollback(save_point=SAVEPOINT)
+			undone = transactions.undo(savepoint)
 		except Exception:
 			raise error  # the transaction itself is gone (a deadlock): nothing can be kept, let it fail
-		customer.account_manager = account_manager  # as the database has it again
+		if undone:
+			customer.account_manager = account_manager  # as the database has it again
+		# not undone: an e-mail sent at once committed part of it (lead_policy.transactions); the
+		# customer stands either way, and the Error Log and the managers' notice below say what failed
 		frappe.log_error(
 			title=_("Lead Policy: handing customer {0} over to account management failed").format(
 				customer.name
@@ -108,7 +127,7 @@ def convert(customer) -> None:
 			).format(customer.name),
 		)
 	else:
-		frappe.db.release_savepoint(SAVEPOINT)
+		transactions.release(savepoint)
 
 
 def _run(customer, lead: str, steps: policy.Steps) -> None:

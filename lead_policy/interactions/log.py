@@ -31,6 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, getdate, now_datetime
 
+from lead_policy import transactions
 from lead_policy.consent import contact_log
 from lead_policy.interactions import followup
 from lead_policy.policy import consent as consent_policy
@@ -96,7 +97,7 @@ def log_interaction(
 		raise
 	finally:
 		frappe.flags[followup.LOGGING_FLAG] = previous
-	frappe.db.release_savepoint(SAVEPOINT)
+	transactions.release(SAVEPOINT)  # an e-mail sent at once may have committed (and released it)
 	lead_row = frappe.db.get_value(
 		"Lead", doc.name, ["lead_score", "score_band", "next_follow_up", "last_contacted"], as_dict=True
 	)

@@ -12,8 +12,8 @@ the same moment record one first response.
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
-from lead_policy.interactions.followup import is_contact
 from lead_policy.intake.rules import working_time
+from lead_policy.interactions.followup import is_contact
 from lead_policy.policy import sla
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.response.targets import get_targets

@@ -342,3 +342,17 @@ def test_a_campaign_mail_is_no_response(sla):
 	assert frappe.db.exists("Lead Activity", {"lead": lead.name, "activity_type": "Email Sent"})
 	lead.reload()
 	assert not lead.first_responded_at and lead.response_status == "Pending"
+
+
+def test_the_workspace_counts_leads_past_respond_by_that_nobody_answered(sla):
+	import json
+
+	lead, answered = make_lead(), make_lead()
+	due = max(get_datetime(lead.respond_by), get_datetime(answered.respond_by))
+	escalation.run(due + timedelta(minutes=1))
+	activity.record(answered.name, "Call")  # answered late: Missed, but no longer waiting
+	shortcut = next(
+		s for s in frappe.get_doc("Workspace", "Lead Policy").shortcuts if s.label == "Unanswered Leads"
+	)
+	shown = frappe.get_all("Lead", filters=json.loads(shortcut.stats_filter), pluck="name")
+	assert lead.name in shown and answered.name not in shown

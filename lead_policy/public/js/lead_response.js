@@ -3,6 +3,9 @@
 // server keeps the fields (lead_policy.response.clock); this only shows them.
 frappe.ui.form.on("Lead", {
 	refresh(frm) {
+		// the message of the previous refresh (layout messages outlive a refresh)
+		frm.layout.message.find(".lp-response-message").remove();
+		if (!frm.layout.message.children().length) frm.layout.message.addClass("hidden");
 		if (frm.is_new() || !frm.doc.response_status) return;
 		const status = frm.doc.response_status;
 		if (status === "Met" || status === "Missed") {
@@ -19,12 +22,21 @@ frappe.ui.form.on("Lead", {
 		const now = frappe.datetime.str_to_obj(frappe.datetime.now_datetime());
 		const minutes = (due - now) / 60000;
 		const when = frappe.datetime.str_to_user(frm.doc.respond_by);
+		// overdue or due soon needs the rep now: said at the top of the form too (the dashboard's
+		// indicators sit under the Connections tab of ERPNext's Lead form)
 		if (minutes < 0) {
 			frm.dashboard.add_indicator(__("Response overdue since {0}", [when]), "red");
+			urgent(frm, __("Response overdue: this lead was due for an answer by {0}.", [when]), "red");
 		} else if (minutes <= 60) {
 			frm.dashboard.add_indicator(__("Respond by {0} (due soon)", [when]), "orange");
+			urgent(frm, __("Respond by {0}: e-mail, call, or use Log Interaction.", [when]), "orange");
 		} else {
 			frm.dashboard.add_indicator(__("Respond by {0}", [when]), "blue");
 		}
 	},
 });
+
+function urgent(frm, text, color) {
+	frm.layout.show_message(text, color);
+	frm.layout.message.children(".form-message").last().addClass("lp-response-message");
+}
