@@ -47,20 +47,23 @@ def test_calibration_report_counts_conversions_per_band():
 	hot = make_lead(company_name="Hot Co", job_title="CEO")  # 80
 	cold = make_lead()  # 0
 	lost = make_lead(company_name="Warm Co")  # 50
-	assert [frappe.db.get_value("Lead", x.name, "score_band") for x in (hot, cold, lost)] == [
+	rejected = make_lead(company_name="Other Co")  # 50, disqualified with a reason (policy 7.2)
+	assert [frappe.db.get_value("Lead", x.name, "score_band") for x in (hot, cold, lost, rejected)] == [
 		"Hot",
 		"Cold",
+		"Warm",
 		"Warm",
 	]
 	_convert(hot)
 	_convert(cold)
 	frappe.db.set_value("Lead", lost.name, "status", "Do Not Contact")
+	frappe.db.set_value("Lead", rejected.name, "status", "Disqualified")
 
 	bands_after, summary_after = _counts(filters)
-	assert _added(bands_before, bands_after) == {"Hot": (1, 1), "Warm": (1, 0), "Cold": (1, 1)}
+	assert _added(bands_before, bands_after) == {"Hot": (1, 1), "Warm": (2, 0), "Cold": (1, 1)}
 	added = {label: summary_after[label] - summary_before[label] for label in summary_after}
-	assert (added["Leads Closed"], added["Converted"], added["Converted While Cold"]) == (3, 2, 1)
-	assert _added(deciles_before, _counts(deciles)[0]) == {"80-89": (1, 1), "50-59": (1, 0), "0-9": (1, 1)}
+	assert (added["Leads Closed"], added["Converted"], added["Converted While Cold"]) == (4, 2, 1)
+	assert _added(deciles_before, _counts(deciles)[0]) == {"80-89": (1, 1), "50-59": (2, 0), "0-9": (1, 1)}
 
 	columns, data, _message, chart, _summary = execute(filters)
 	assert [c["fieldname"] for c in columns] == ["group", "closed", "converted", "conversion_rate"]

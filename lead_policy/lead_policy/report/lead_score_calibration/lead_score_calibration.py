@@ -1,7 +1,7 @@
 """Does the score predict anything? Conversion per band and per score decile of leads closed in a period.
 
-A lead is closed when it became a Customer in the period (converted) or was marked Do Not Contact
-or Lost Quotation in the period (not converted). Its band is the one it had when it closed, read
+A lead is closed when it became a Customer in the period (converted) or was marked Do Not Contact,
+Lost Quotation or Disqualified (policy 7.2) in the period (not converted). Its band is the one it had when it closed, read
 from the Lead Score Log history.
 """
 
@@ -12,7 +12,7 @@ from frappe.utils import add_days, getdate
 
 from lead_policy.policy.kpi import ClosedLead, calibrate, is_monotonic, rate
 
-LOST_STATUSES = ("Do Not Contact", "Lost Quotation")
+LOST_STATUSES = ("Do Not Contact", "Lost Quotation", "Disqualified")
 
 
 def execute(filters=None):
