@@ -43,6 +43,8 @@ _EVENTS = {
 	"Call Log": ("after_insert",),
 	"Event": ("after_insert",),
 	"Territory": ("on_update", "on_trash"),
+	"User": ("after_insert", "on_update", "on_trash"),  # reps enabled or not (assignment's cache)
+	"Employee": ("after_insert", "on_update", "on_trash"),  # reps' own holiday lists (same cache)
 	"Email Queue": ("before_insert",),
 	"Email Unsubscribe": ("after_insert",),
 	"Email Group Member": ("on_update",),

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import frappe
 from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-from frappe.desk.form import assign_to
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
 
-from lead_policy.assignment import workload
+from lead_policy import lead_writes
+from lead_policy.assignment import todo, workload
 from lead_policy.assignment.handover import (
 	HandoverRequest,
 	create_handover,
@@ -171,9 +171,9 @@ def rep_states(users: list[str]) -> dict[str, policy.RepState]:
 		return {}
 	users = sorted(set(users))
 	rows = workload.locked_rows(users)
-	enabled = set(frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name"))
+	enabled, own_lists = _rep_facts(users)
 	on_leave = _on_leave(users)
-	holidays = _on_holiday(users)
+	holidays = _on_holiday(users, own_lists)
 	states = {}
 	for user in users:
 		row = rows.get(user) or frappe._dict()
@@ -185,6 +185,44 @@ def rep_states(users: list[str]) -> dict[str, policy.RepState]:
 			holiday=holidays.get(user),
 		)
 	return states
+
+
+REP_FACTS_KEY = "lead_policy:rep_facts"
+
+
+def _rep_facts(users: list[str]) -> tuple[set[str], dict[str, str]]:
+	"""(the enabled ones, each one's own Holiday List) of the sorted ``users``.
+
+	Cached per set of candidates (they change when rules change, not per lead), dropped whenever a
+	User or Employee is saved or deleted (``rep_facts_changed``) and by the hourly workload recount,
+	which catches changes made with plain SQL. A miss costs two queries.
+	"""
+	return frappe.cache.hget(REP_FACTS_KEY, "|".join(users), lambda: _load_rep_facts(users))
+
+
+def _load_rep_facts(users: list[str]) -> tuple[set[str], dict[str, str]]:
+	enabled = set(frappe.get_all("User", filters={"name": ("in", users), "enabled": 1}, pluck="name"))
+	emp = frappe.qb.DocType("Employee")
+	own: dict[str, str] = {}
+	for user, holiday_list in (
+		frappe.qb.from_(emp)
+		.select(emp.user_id, emp.holiday_list)
+		.where(
+			emp.user_id.isin(users)
+			& (emp.status == "Active")
+			& emp.holiday_list.isnotnull()
+			& (emp.holiday_list != "")
+		)
+		.orderby(emp.name)
+		.run()
+	):
+		own.setdefault(user, holiday_list)  # ERPNext allows one Active Employee per user
+	return enabled, own
+
+
+def rep_facts_changed(doc=None, method=None) -> None:
+	"""A User or Employee changed: whether reps are enabled, and their holiday lists, may have."""
+	forget(REP_FACTS_KEY)
 
 
 def _on_leave(users: list[str]) -> set[str]:
@@ -210,7 +248,7 @@ def _on_leave(users: list[str]) -> set[str]:
 	)
 
 
-def _on_holiday(users: list[str]) -> dict[str, str]:
+def _on_holiday(users: list[str], own: dict[str, str] | None = None) -> dict[str, str]:
 	"""Reps who are off today by their holiday list, each with the (translated) text naming why.
 
 	A rep's list is the Holiday List on their Active Employee record (``user_id``); without one,
@@ -219,29 +257,16 @@ def _on_holiday(users: list[str]) -> dict[str, str]:
 	(``weekly_off`` rows, which ERPNext adds for e.g. every Sunday) count as days off, as they do for
 	working-hours deadlines. A list that no longer exists (a dangling link) is treated as unset: a
 	rep's dangling list falls back to the company list, a dangling company list marks nobody off.
-	"Today" is the site's time zone. Two queries whatever the number of reps: their Employee lists,
-	then today's holidays in every list needed (joined to Holiday List, so that rows orphaned by a
-	deleted list are ignored).
+	"Today" is the site's time zone. ``own``: the reps' own lists (``_rep_facts``, cached). One query
+	whatever the number of reps, none when nobody has a list: today's holidays in every list needed
+	(joined to Holiday List, so that rows orphaned by a deleted list are ignored).
 	"""
 	if not users:
 		return {}
 	today = nowdate()
 	company_list = get_settings().get("holiday_list") or None
-	emp = frappe.qb.DocType("Employee")
-	own: dict[str, str] = {}
-	for user, holiday_list in (
-		frappe.qb.from_(emp)
-		.select(emp.user_id, emp.holiday_list)
-		.where(
-			emp.user_id.isin(users)
-			& (emp.status == "Active")
-			& emp.holiday_list.isnotnull()
-			& (emp.holiday_list != "")
-		)
-		.orderby(emp.name)
-		.run()
-	):
-		own.setdefault(user, holiday_list)  # ERPNext allows one Active Employee per user
+	if own is None:
+		own = _rep_facts(sorted(set(users)))[1]
 	lists = set(own.values()) | ({company_list} if company_list else set())
 	if not lists:
 		return {}
@@ -300,8 +325,7 @@ def on_lead_after_insert(doc) -> None:
 	chosen = owner and owner not in ("Administrator", "Guest") and (owner != creator or _is_rep(creator))
 	if not chosen:
 		if owner:
-			frappe.db.set_value("Lead", doc.name, "lead_owner", None, update_modified=False)
-			doc.lead_owner = None
+			lead_writes.set_values(doc, {"lead_owner": None})
 		assign(doc)
 		return
 	why = (
@@ -309,10 +333,7 @@ def on_lead_after_insert(doc) -> None:
 		if owner == creator
 		else _("Owner chosen by {0} when the lead was created.").format(creator)
 	)
-	frappe.db.set_value(
-		"Lead", doc.name, {"assignment_reason": why, "assigned_on": now_datetime()}, update_modified=False
-	)
-	doc.assignment_reason = why
+	lead_writes.set_values(doc, {"assignment_reason": why, "assigned_on": now_datetime()})
 	_add_todo(doc, owner, why)
 	_log(doc, LogEntry(kind="Manual", user=owner, previous=None, reason=why))
 
@@ -354,10 +375,9 @@ def assign(doc, handover: HandoverRequest | None = None, exclude: str | None = N
 		return decision
 	if decision.user:
 		set_owner(doc, decision.user, decision.reason, handover)
-		workload.record_assignment(decision.user)
+		workload.record_assignment(decision.user, doc)
 	else:
-		frappe.db.set_value("Lead", doc.name, "assignment_reason", decision.reason, update_modified=False)
-		doc.assignment_reason = decision.reason
+		lead_writes.set_values(doc, {"assignment_reason": decision.reason})
 	kind = "Automatic" if not decision.fallback else ("Fallback" if decision.user else "Unassigned")
 	_log(
 		doc,
@@ -406,14 +426,9 @@ def set_owner(doc, user: str, reason: str, handover: HandoverRequest | None = No
 	"""Make ``user`` the owner: ``lead_owner``, the ToDo and, if someone owned it before, a handover
 	(``handover`` says why; its details default to the assignment ``reason``)."""
 	previous = doc.lead_owner
-	now = now_datetime()
-	frappe.db.set_value(
-		"Lead",
-		doc.name,
-		{"lead_owner": user, "assignment_reason": reason[:1000], "assigned_on": now},
-		update_modified=False,
+	lead_writes.set_values(
+		doc, {"lead_owner": user, "assignment_reason": reason[:1000], "assigned_on": now_datetime()}
 	)
-	doc.lead_owner, doc.assignment_reason, doc.assigned_on = user, reason, now
 	due = response_clock.on_owner_change(doc, previous)  # before the handover, which records it
 	if previous and previous != user:
 		handover = handover or HandoverRequest()
@@ -425,17 +440,8 @@ def set_owner(doc, user: str, reason: str, handover: HandoverRequest | None = No
 
 
 def _add_todo(doc, user: str, description: str) -> None:
-	# assign_to.add itself skips a user who already has an open ToDo on the lead
-	assign_to.add(
-		{
-			"assign_to": [user],
-			"doctype": "Lead",
-			"name": doc.name,
-			"description": description[:1000],
-			"priority": "High" if doc.score_band == "Hot" else "Medium",
-		},
-		ignore_permissions=True,
-	)
+	# skips a user who already has an open ToDo on the lead, as assign_to.add does
+	todo.assign(doc, user, description[:1000], "High" if doc.score_band == "Hot" else "Medium")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import frappe
 from frappe.query_builder.functions import Count
 from frappe.utils import cint, now_datetime
 
+from lead_policy import lead_writes
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 
 COLUMNS = {"Hot": "open_hot", "Warm": "open_warm", "Cold": "open_cold"}
@@ -40,30 +41,44 @@ def _disabled() -> bool:
 	return bool(frappe.flags.lead_policy_disabled)
 
 
-def adjust(deltas: Counter) -> None:
-	"""Apply {(user, column): delta}; one UPDATE per rep, in key order (no deadlocks)."""
+def adjust(deltas: Counter, assigned: str | None = None) -> None:
+	"""Apply {(user, column): delta}; one UPDATE per rep, in key order (no deadlocks).
+
+	``assigned``: a rep just given a lead (``record_assignment`` deferred to here), whose assignment
+	count and time go into the same UPDATE.
+	"""
 	by_user: dict[str, dict[str, int]] = {}
 	for (user, column), delta in deltas.items():
 		if delta:
 			by_user.setdefault(user, {})[column] = by_user.get(user, {}).get(column, 0) + delta
-	if not by_user:
-		return
-	# a rep without a row gets one counted from the Lead table, which already shows this change
-	created = ensure_rows(list(by_user))
-	for user in sorted(set(by_user) - created):
+	if assigned:
+		by_user.setdefault(assigned, {})
+	missing = []
+	for user in sorted(by_user):
 		changes = {c: d for c, d in by_user[user].items() if d}
-		if not changes:
+		sets = [f"`{c}` = greatest(`{c}` + %s, 0)" for c in changes]
+		values = list(changes.values())
+		if user == assigned:
+			sets += ["`assignments` = `assignments` + 1", "`last_assigned_on` = %s"]
+			values.append(now_datetime())
+		if not sets:
 			continue
-		sets = ", ".join(f"`{c}` = greatest(`{c}` + %s, 0)" for c in changes)
-		frappe.db.sql(f"update `tabLead Rep Workload` set {sets} where name = %s", [*changes.values(), user])
+		frappe.db.sql(f"update `tabLead Rep Workload` set {', '.join(sets)} where name = %s", [*values, user])
+		if not frappe.db._cursor.rowcount:  # no row (or a counter already at 0 left as it was)
+			missing.append(user)
+	# a rep without a row gets one counted from the Lead table, which already shows this change
+	ensure_rows(missing)
 
 
 def on_lead_after_insert(doc) -> None:
 	if _disabled():
 		return
+	assigned = doc.flags.pop(ASSIGNED_FLAG, None)
 	b = bucket(doc)
 	if b:
-		adjust(Counter({b: 1}))
+		adjust(Counter({b: 1}), assigned=assigned)
+	elif assigned:
+		record_assignment(assigned)
 
 
 def on_lead_update(doc) -> None:
@@ -135,16 +150,21 @@ def locked_rows(users: list[str], skip_locked: bool = False) -> dict[str, frappe
 	users = sorted(set(users))
 	if not users:
 		return {}
-	ensure_rows(users)
 	columns = ", ".join(f"`{c}`" for c in ("name", "last_assigned_on", *ALL_COLUMNS))
 	placeholders = ", ".join(["%s"] * len(users))
 	# plain SQL: the query builder has no SKIP LOCKED (MariaDB 10.6+)
-	rows = frappe.db.sql(
+	query = (
 		f"select {columns} from `tabLead Rep Workload` where name in ({placeholders})"
-		f" order by name for update{' skip locked' if skip_locked else ''}",
-		users,
-		as_dict=True,
+		f" order by name for update{' skip locked' if skip_locked else ''}"
 	)
+	if skip_locked:
+		ensure_rows(users)  # first: rows left out would not tell a missing row from a locked one
+		rows = frappe.db.sql(query, users, as_dict=True)
+	else:
+		rows = frappe.db.sql(query, users, as_dict=True)
+		# a rep without a row yet (rare: rules make rows for their reps): make it and read again
+		if len(rows) < len(users) and ensure_rows(users):
+			rows = frappe.db.sql(query, users, as_dict=True)
 	return {r.name: r for r in rows}
 
 
@@ -154,7 +174,15 @@ def open_by_band(row) -> dict[str, int]:
 	return {k: v for k, v in out.items() if v}
 
 
-def record_assignment(user: str) -> None:
+ASSIGNED_FLAG = "lead_policy_assigned_to"
+
+
+def record_assignment(user: str, doc=None) -> None:
+	"""``user`` was given a lead: one more assignment, now. For a lead being inserted (``doc``) this
+	waits for ``on_lead_after_insert``, which counts the lead in the same UPDATE."""
+	if doc is not None and lead_writes.inserting(doc):
+		doc.flags[ASSIGNED_FLAG] = user
+		return
 	w = frappe.qb.DocType("Lead Rep Workload")
 	(
 		frappe.qb.update(w)

@@ -3,7 +3,7 @@
 Each area names its Lead handlers ``on_lead_<Frappe event>``; this module only orders them.
 """
 
-from lead_policy import field_guard
+from lead_policy import field_guard, lead_writes
 from lead_policy.assignment import assign as assignment
 from lead_policy.assignment import workload
 from lead_policy.consent import deletion
@@ -32,11 +32,12 @@ def validate(doc, method=None):
 
 
 def after_insert(doc, method=None):
-	consent.on_lead_after_insert(doc)  # first, so the assignment's handover note shows the consent
-	assignment.on_lead_after_insert(doc)
-	response.on_lead_after_insert(doc)  # after assignment, which starts the clock of the leads it assigns
-	intake.on_lead_after_insert(doc)  # after assignment: the validation ToDo goes to the owner
-	workload.on_lead_after_insert(doc)  # last: counts the lead for its final owner
+	with lead_writes.after_insert(doc):  # the fields these steps set: one UPDATE at the end
+		consent.on_lead_after_insert(doc)  # first, so the assignment's handover note shows the consent
+		assignment.on_lead_after_insert(doc)
+		response.on_lead_after_insert(doc)  # after assignment, which starts the clock of the leads it assigns
+		intake.on_lead_after_insert(doc)  # after assignment: the validation ToDo goes to the owner
+		workload.on_lead_after_insert(doc)  # last: counts the lead for its final owner
 
 
 def on_update(doc, method=None):

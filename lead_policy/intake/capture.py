@@ -31,6 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
+from lead_policy import lead_writes
 from lead_policy.intake import email_leads as email_intake
 from lead_policy.intake import payload as intake_payload
 from lead_policy.intake import repeat_enquiry, retry, validation_todo
@@ -310,8 +311,7 @@ def _capture_lag(doc, settings) -> list[Problem]:
 def on_lead_after_insert(doc, method=None) -> None:
 	"""After assignment chose the owner: the ToDo for the issues of a flagged lead."""
 	if doc.lead_owner in ("Guest", ""):
-		frappe.db.set_value("Lead", doc.name, "lead_owner", None, update_modified=False)
-		doc.lead_owner = None
+		lead_writes.set_values(doc, {"lead_owner": None})
 	validation_todo.sync(doc)
 
 

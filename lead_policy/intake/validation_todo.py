@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, getdate
 
+from lead_policy import lead_writes
+from lead_policy.assignment.todo import insert_todo
 from lead_policy.permissions import is_active_desk_user
 from lead_policy.policy import validation as checks
 from lead_policy.settings import area_enabled, get_settings
@@ -32,21 +34,18 @@ def sync(doc) -> None:
 		if not owner:
 			return
 		user = frappe.session.user
-		new = frappe.get_doc(
+		new = insert_todo(
+			doc,
 			{
-				"doctype": "ToDo",
 				"allocated_to": owner,
-				"reference_type": "Lead",
-				"reference_name": doc.name,
 				"description": description,
 				"priority": "Medium",
 				"date": getdate(),
 				# a web-form visitor (Guest) assigns nothing: the owner stands in
 				"assigned_by": owner if user in (None, "", "Guest") else user,
-			}
-		).insert(ignore_permissions=True)
-		frappe.db.set_value("Lead", doc.name, "validation_todo", new.name, update_modified=False)
-		doc.validation_todo = new.name
+			},
+		)
+		lead_writes.set_values(doc, {"validation_todo": new.name})
 	elif is_open:
 		closing = frappe.get_doc("ToDo", todo)
 		closing.status = "Closed"

@@ -12,6 +12,7 @@ the same moment record one first response.
 import frappe
 from frappe.utils import get_datetime, now_datetime
 
+from lead_policy import lead_writes
 from lead_policy.intake.rules import working_time
 from lead_policy.interactions.followup import is_contact
 from lead_policy.policy import sla
@@ -31,8 +32,7 @@ CLOCK_FIELDS = (
 
 
 def _set(doc, values: dict) -> None:
-	frappe.db.set_value("Lead", doc.name, values, update_modified=False)
-	doc.update(values)
+	lead_writes.set_values(doc, values)
 
 
 def _received(doc):

@@ -166,29 +166,39 @@ def test_dangling_own_list_falls_back_to_company_list(team, today):
 	assert "LP Founders Day" in skipped(lead)[1][team[0]]
 
 
-def test_no_holiday_list_anywhere_costs_one_query(team, monkeypatch):
+def test_no_holiday_list_anywhere_costs_no_query_once_cached(team, monkeypatch):
 	set_settings(holiday_list=None)
 	get_settings()
+	assignment._on_holiday(team)  # the reps' Employee lists are read once and cached
 	calls = _count_queries(monkeypatch)
 	assert assignment._on_holiday(team) == {}
-	assert len(calls) == 1  # the Employee look-up; no holiday query without any list
+	assert calls == []  # no holiday query without any list
 
 
-def test_two_queries_however_many_reps(team, today, monkeypatch):
+def test_one_query_however_many_reps(team, today, monkeypatch):
 	company = holiday_list("_LP Company Holidays", {today: ("LP Founders Day", 0)})
 	set_settings(holiday_list=company)
 	for i, user in enumerate(team[:3]):
 		employee(user, holiday_list(f"_LP Rep{i} Holidays", {today: (f"LP Day {i}", 0)} if i else {}))
-	assignment._on_holiday(team)  # warm the settings and translation caches
+	assignment._on_holiday(team)  # warm the settings, translation and rep caches
+	assignment._on_holiday(team[:1])
 
 	calls = _count_queries(monkeypatch)
 	off = assignment._on_holiday(team[:1])
-	assert len(calls) == 2 and off == {}
+	assert len(calls) == 1 and off == {}
 	calls.clear()
 	off = assignment._on_holiday(team)
-	assert len(calls) == 2
+	assert len(calls) == 1
 	assert set(off) == set(team[1:])  # team[0]'s own list is free; team[3] has the company list
 	assert "LP Day 1" in off[team[1]] and "LP Founders Day" in off[team[3]]
+
+
+def test_an_employee_saved_is_seen_at_once(team, today):
+	"""The reps' holiday lists are cached: saving an Employee drops the cache."""
+	set_settings(holiday_list=None)
+	assert assignment._on_holiday(team[:1]) == {}
+	employee(team[0], holiday_list("_LP Rep0 Holidays", {today: ("LP Day 0", 0)}))
+	assert "LP Day 0" in assignment._on_holiday(team[:1])[team[0]]
 
 
 def _count_queries(monkeypatch):

@@ -1,0 +1,15 @@
+"""doc_events on ERPNext's Employee: assignment caches whether reps are enabled and their holiday lists."""
+
+from lead_policy.assignment import assign as assignment
+
+
+def after_insert(doc, method=None):
+	assignment.rep_facts_changed(doc)
+
+
+def on_update(doc, method=None):
+	assignment.rep_facts_changed(doc)
+
+
+def on_trash(doc, method=None):
+	assignment.rep_facts_changed(doc)
