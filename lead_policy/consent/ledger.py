@@ -22,6 +22,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
+from lead_policy import lead_writes
 from lead_policy.consent import resubscription, suppression
 from lead_policy.consent.deletion import carry_over_withdrawals
 from lead_policy.permissions import is_manager, is_system_manager
@@ -147,12 +148,55 @@ def on_lead_after_insert(doc) -> None:
 		record_consents(doc.name, carried)
 	if not entries and not carried:
 		return
+	if entries and not carried and _record_first_consents(doc, entries):
+		return
 	if entries:
 		record_consents(doc.name, entries)
 	values = frappe.db.get_value(
 		"Lead", doc.name, ["consent_status", "has_consent", "unsubscribed"], as_dict=True
 	)
 	doc.update(values)
+
+
+# Lead Consent doc flag: the row is one of a new lead's first, with no opt-out anywhere to check
+FIRST_CONSENT = "lead_policy_first_consent"
+
+
+def _record_first_consents(doc, entries: list[dict]) -> bool:
+	"""The consent a new lead came with, when nothing was carried over to it and its address is on
+	no suppression list (both just read): the rows and summary ``record_consents`` makes, from what is
+	known here. Nobody opted out of anything this lead has, so no grant needs confirming and no
+	unsubscribe needs lifting: the rows are inserted without those checks, and the summary is computed
+	from them and written with the lead's other derived fields (lead_policy.lead_writes), 4 queries
+	instead of 13. Returns False, having done nothing, when the general path must decide: a withdrawal
+	among the entries, or another lead with the address unsubscribed."""
+	if any(e.get("status") == policy.WITHDRAWN for e in entries):
+		return False
+	if any(
+		cint(lead["unsubscribed"]) for lead in leads_with_address(doc.email_id) if lead["name"] != doc.name
+	):
+		return False
+	rows, held = [], []
+	for entry in entries:
+		row = _new_row(doc.name, **{"source": "API", **entry})
+		row.lead_name, row.email_id = doc.get("lead_name"), doc.get("email_id")
+		row.flags.lead_policy_skip_refresh = True
+		row.flags[FIRST_CONSENT] = True
+		row.insert(ignore_permissions=True)
+		rows.append(row)
+		if row.status == policy.PENDING:
+			held.append(row.name)
+	records = [to_record(row) for row in rows]
+	lead_writes.set_values(
+		doc,
+		{
+			"consent_status": policy.summary(records, bool(cint(doc.get("unsubscribed")))),
+			"has_consent": int(policy.has_consent(records)),
+		},
+	)
+	if held:
+		resubscription.request(doc.name, held)
+	return True
 
 
 def _suppressed_address_withdrawal(doc) -> list[dict]:
@@ -216,15 +260,16 @@ def validate_consent(doc) -> None:
 		frappe.throw(_("Lead: choose the lead this consent is about."), frappe.MandatoryError)
 	if doc.is_new():
 		doc.recorded_by = doc.recorded_by if is_system_manager() and doc.recorded_by else frappe.session.user
+		first = doc.flags.get(FIRST_CONSENT)  # name and address set from the new lead in memory
 		lead = (
 			frappe.db.get_value("Lead", doc.lead, ["lead_name", "email_id"], as_dict=True)
-			if doc.lead
+			if doc.lead and not first
 			else None
 		)
 		if lead:
 			doc.lead_name = lead.lead_name
 			doc.email_id = lead.email_id
-		if doc.status == policy.GRANTED:
+		if doc.status == policy.GRANTED and not first:
 			_check_resubscription(doc)
 	doc.consent_on = doc.consent_on or now_datetime()
 	problems = policy.record_problems(
