@@ -25,6 +25,7 @@ doctype_js = {
 		"public/js/lead_disposition.js",
 		"public/js/lead_interactions.js",
 		"public/js/lead_response.js",  # Respond By: on time, due soon, overdue; Met or Missed (policy 5.1)
+		"public/js/lead_nurture.js",  # Nurture: the lead's program, enrol and remove (policy 6)
 	],
 	"Personal Data Deletion Request": "public/js/personal_data_deletion_request.js",
 }
@@ -43,6 +44,7 @@ _EVENTS = {
 	"Call Log": ("after_insert",),
 	"Event": ("after_insert",),
 	"Territory": ("on_update", "on_trash"),
+	"Campaign": ("validate", "on_update"),
 	"User": ("after_insert", "on_update", "on_trash"),  # reps enabled or not (assignment's cache)
 	"Employee": ("after_insert", "on_update", "on_trash"),  # reps' own holiday lists (same cache)
 	"Email Queue": ("before_insert",),
@@ -70,11 +72,13 @@ permission_query_conditions = {
 	"Lead Activity": "lead_policy.permissions.lead_rows_query",
 	"Lead Score Log": "lead_policy.permissions.lead_rows_query",
 	"Lead Assignment Log": "lead_policy.permissions.lead_rows_query",
+	"Lead Nurture Enrolment": "lead_policy.permissions.lead_rows_query",
 }
 has_permission = {
 	"Lead Activity": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Score Log": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Assignment Log": "lead_policy.permissions.has_lead_row_permission",
+	"Lead Nurture Enrolment": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Handover": "lead_policy.assignment.handover.has_permission",
 	"Lead Consent": "lead_policy.consent.ledger.has_permission",
 }
@@ -92,6 +96,7 @@ scheduler_events = {
 	],
 }
 
+		"lead_policy.scheduler.nurture.daily",  # policy 6: due drip steps, only with a program
 # Right of access and erasure (Personal Data Download / Deletion Request): the personal fields of
 # leads and of the app's records. Frappe redacts these; lead_policy.consent.privacy then anonymises the
 # whole lead (see on_deletion_request_change) and keeps the KPI fields.

@@ -20,7 +20,7 @@ from frappe.utils import get_datetime
 
 from lead_policy.policy import consent as consent_policy
 
-DESCRIBING = ("Lead Score Log", "Lead Activity", "Lead Assignment Log")
+DESCRIBING = ("Lead Score Log", "Lead Activity", "Lead Assignment Log", "Lead Nurture Enrolment")
 OUTLIVING = ("Lead Consent", "Lead Handover")
 
 

@@ -49,7 +49,7 @@ from lead_policy.settings import area_enabled, get_settings
 UNSUBSCRIBE_METHOD = "/api/method/lead_policy.consent.email_guard.unsubscribe"
 FRAPPE_UNSUBSCRIBE_METHOD = "/api/method/frappe.email.queue.unsubscribe"
 PLACEHOLDER = "<!--unsubscribe_url-->"
-MARKETING_DOCTYPES = ("Email Campaign", "Newsletter")
+MARKETING_DOCTYPES = ("Email Campaign", "Newsletter", "Lead Nurture Enrolment")  # the last: drip mail
 # Mails that fulfil a contract or answer the person's own request: the lead policy does not apply
 CONTRACT_DOCTYPES = (
 	"Sales Invoice",

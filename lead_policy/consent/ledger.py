@@ -340,6 +340,7 @@ def after_consent_insert(doc) -> None:
 	refresh_leads([doc.lead])
 	if doc.status == policy.PENDING and doc.lead:
 		resubscription.request(doc.lead, [doc.name])
+	nurture_consent_row(doc)  # a withdrawal of e-mail ends nurturing (policy 6)
 
 
 def refuse_delete(doc) -> None:
@@ -348,6 +349,19 @@ def refuse_delete(doc) -> None:
 			_("Consent records are the lead's evidence and cannot be deleted; record a withdrawal instead."),
 			frappe.PermissionError,
 		)
+
+
+def nurture_exits(leads: list[str], note: str | None) -> None:
+	# imported here: lead_policy.nurture reaches the assignment, which reads this ledger
+	from lead_policy.nurture import enrolment
+
+	enrolment.on_opt_out(leads, note)
+
+
+def nurture_consent_row(doc) -> None:
+	from lead_policy.nurture import enrolment
+
+	enrolment.on_consent_row(doc)
 
 
 # ---------- reading the ledger ----------
@@ -495,6 +509,8 @@ def withdraw(
 		suppression.suppress(addresses, suppression_policy.OPT_OUT, source, source_reference or leads[0])
 		suppression.cancel_queued(addresses, evidence or source)
 	refresh_leads(leads)
+	if policy.EMAIL in channels:
+		nurture_exits(leads, evidence)  # an e-mail opt-out ends nurturing (policy 6)
 	return names
 
 

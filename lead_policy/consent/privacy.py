@@ -22,6 +22,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from lead_policy.consent import suppression
+from lead_policy.nurture import enrolment as nurture_enrolment
 from lead_policy.permissions import is_system_manager
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.policy.personal_data import ANON_NAME, ANONYMISED, IDENTIFYING
@@ -53,6 +54,7 @@ def anonymise_lead(lead: str, reason: str, extra_tokens=()) -> bool:
 	values.update({"anonymised_on": now})
 	frappe.db.set_value("Lead", lead, values, update_modified=True)
 	frappe.db.sql("update `tabCRM Note` set note=%s where parenttype='Lead' and parent=%s", (REDACTED, lead))
+	nurture_enrolment.on_lead_anonymised(lead, ANON_NAME)  # its nurture records keep no name or words
 	if frappe.db.table_exists("Prospect Lead"):
 		frappe.db.sql(
 			"update `tabProspect Lead` set lead_name=%s, email=null, mobile_no=null where lead=%s",

@@ -28,6 +28,7 @@ from lead_policy.assignment.assign import assign
 from lead_policy.assignment.handover import HandoverRequest
 from lead_policy.consent.ledger import ledger
 from lead_policy.disposition import disqualify
+from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager, users_with_role
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import disposition as disposition_policy
@@ -215,6 +216,7 @@ def recycle_chunk(names: list[str], case: str, s: policy.RecyclingSettings, toda
 			result.queued.append(row.name)
 	if acted:
 		rescore_leads(acted, reason=_("Recycled"))
+		nurture.on_recycled(acted)  # policy 7.3: may re-enter a nurture program
 	return result
 
 
@@ -373,6 +375,7 @@ def recycle_lead(lead: str) -> dict:
 		why = policy.Why("Recycled by {user}.", {"user": frappe.session.user})
 	action = reassign_to_another_rep(lead, policy.DUE, policy.Outcome(policy.REASSIGN, why), manual=True)
 	rescore_leads([lead], reason=_("Recycled"))
+	nurture.on_recycled([lead])
 	owner, status = frappe.db.get_value("Lead", lead, ["lead_owner", "status"])
 	return {"action": action, "lead_owner": owner, "status": status, "on": today.isoformat()}
 

@@ -2,6 +2,7 @@
 e-mail to a lead needs consent (policy 2.2); contact logged without consent is flagged."""
 
 from lead_policy.consent import contact_log, email_guard
+from lead_policy.nurture import enrolment as nurture
 from lead_policy.scoring import activity
 
 
@@ -12,6 +13,7 @@ def validate(doc, method=None):
 def after_insert(doc, method=None):
 	activity.on_communication_insert(doc)
 	contact_log.on_communication_insert(doc)
+	nurture.on_communication_insert(doc)  # a reply ends nurturing
 
 
 def on_update(doc, method=None):

@@ -12,6 +12,7 @@ from lead_policy.disposition import disqualify, qualification
 from lead_policy.intake import capture as intake
 from lead_policy.interactions import followup
 from lead_policy.response import clock as response
+from lead_policy.nurture import enrolment as nurture
 from lead_policy.scoring import lead_score as scoring
 
 
@@ -51,6 +52,7 @@ def on_update(doc, method=None):
 	intake.on_lead_update(doc)
 
 
+	nurture.on_lead_update(doc)  # last: enter, move or leave a nurture program (policy 6)
 def on_trash(doc, method=None):
 	workload.on_lead_trash(doc)
 	deletion.on_lead_trash(doc)  # what describes the lead goes; consent and handovers stay, unlinked

@@ -18,6 +18,7 @@ from lead_policy.assignment import workload
 from lead_policy.assignment.assign import assign
 from lead_policy.assignment.handover import HandoverRequest
 from lead_policy.cache import forget
+from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.problems import Problem
@@ -417,6 +418,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 		write_score_logs(logs)
 	return len(changed_leads)
 
+		nurture.on_band_changes(logs)  # Warm/Cold enter nurturing, Hot leaves it (policy 6)
 
 def _reassign_on_band_change(leads: list[str]) -> None:
 	"""Rescoring (an activity, a rule change, decay) moved these open leads to another band: the
