@@ -786,6 +786,7 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 		"description": "The latest e-mail sent, call, meeting or other touch by someone at the company (not"
+		"in_list_view": 1,
 		" campaign mails, not meetings still to come).",
 	},
 	{

@@ -10,6 +10,7 @@ from lead_policy.response.targets import ensure_default_targets
 from lead_policy.setup import disposition
 from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 from lead_policy.setup.fields import get_custom_fields
+from lead_policy.setup.list_view import make_lead_list_view, remove_lead_list_view
 
 APP = "lead_policy"
 MODULE = "Lead Policy"
@@ -44,6 +45,7 @@ def after_install():
 		link_default_sources()
 		disposition.apply()  # the Disqualified status, starting reasons, last interactions
 		ensure_default_targets()  # the policy's response times (policy 5.1)
+		make_lead_list_view()  # Score, Band, Respond By, Next Follow-up in the Lead list
 	except Exception:
 		_undo_failed_install()
 		raise
@@ -77,12 +79,14 @@ def after_migrate():
 	link_default_sources()
 	fill_new_settings_defaults()
 	make_default_records()  # no-op once done; completes an install that was interrupted
+	make_lead_list_view()  # no-op once made (the admin's columns stay)
 	disposition.apply()  # idempotent: status option, starting reasons once, last interactions
 	recount()  # counters are derived data: rebuild them after every upgrade
 
 
 def before_uninstall():
 	disposition.remove()  # first: disqualified leads get a status ERPNext knows
+	remove_lead_list_view()  # its columns are the app's fields
 	remove_custom_fields()
 
 

@@ -1,6 +1,8 @@
 // Lead form additions: score panel, override action. Logic lives on the server.
 frappe.ui.form.on("Lead", {
 	refresh(frm) {
+		// first of the app's Lead scripts (hooks.py order): the other scripts add to this summary
+		lead_policy.reset_summary(frm);
 		lead_policy.read_only_breakdown(frm);
 		if (frm.is_new()) return;
 		lead_policy.render_score(frm);
@@ -17,16 +19,52 @@ frappe.ui.form.on("Lead", {
 
 frappe.provide("lead_policy");
 
+lead_policy.BAND_COLORS = { Hot: "red", Warm: "orange", Cold: "blue" };
+
+// The lead's state in one line above the tabs: band and score, consent, response and follow-up,
+// qualification, data issues, then the action plan. ERPNext's Lead form keeps the dashboard (where
+// frm.dashboard.add_indicator puts its pills) under the Connections tab, out of sight on every other tab.
+lead_policy.reset_summary = function (frm) {
+	frm.layout.wrapper.find(".lp-summary").remove();
+	frm.lp_summary = null;
+};
+
+lead_policy.summary = function (frm) {
+	if (!frm.lp_summary) {
+		frm.lp_summary = $(`<div class="lp-summary" style="padding: var(--padding-sm) var(--padding-md) 0;">
+				<div class="lp-summary-indicators" style="display: flex; flex-wrap: wrap; gap: var(--margin-sm);"></div>
+				<div class="lp-summary-plan text-muted small" style="margin-top: var(--margin-xs);"></div>
+			</div>`).insertBefore(frm.layout.wrapper.children(".form-page"));
+	}
+	return frm.lp_summary;
+};
+
+// An indicator pill in the summary; key names it for tests and styles (lp-summary-<key>).
+lead_policy.top_indicator = function (frm, label, color, key) {
+	const pill = $(`<span class="indicator-pill ${color || "gray"}"></span>`).text(label);
+	if (key) pill.addClass(`lp-summary-${key}`).attr("data-lp", key);
+	lead_policy.summary(frm).find(".lp-summary-indicators").append(pill);
+	return pill;
+};
+
 lead_policy.render_score = function (frm) {
 	const field = frm.fields_dict.score_summary;
 	if (!frm.doc.score_band || !field) return;
-	const colors = { Hot: "red", Warm: "orange", Cold: "blue" };
-	frm.dashboard.add_indicator(
-		__("Score {0} ({1})", [frm.doc.lead_score, __(frm.doc.score_band)]),
-		colors[frm.doc.score_band] || "gray"
-	);
+	const colors = lead_policy.BAND_COLORS;
 	const plan = (frm.doc.__onload || {}).lead_policy_action_plan;
 	const esc = frappe.utils.escape_html;
+	lead_policy.top_indicator(
+		frm,
+		__("{0} · Score {1}/100", [__(frm.doc.score_band), frm.doc.lead_score || 0]),
+		colors[frm.doc.score_band] || "gray",
+		"band"
+	);
+	if (plan) {
+		lead_policy
+			.summary(frm)
+			.find(".lp-summary-plan")
+			.html(`<b>${__("Action plan")}:</b> ${esc(plan)}`);
+	}
 	field.$wrapper.html(`
 		<div class="lead-policy-score" style="margin-bottom: var(--margin-md)">
 			<p>
@@ -68,6 +106,16 @@ lead_policy.override_score = function (frm) {
 		],
 		primary_action_label: __("Save"),
 		primary_action(values) {
+			const has_score = !(values.score === undefined || values.score === null || values.score === "");
+			// said here before anything is sent; the server checks the same and explains it again
+			if (has_score && (values.score < 0 || values.score > 100)) {
+				frappe.msgprint({ title: __("Invalid Score"), message: __("The score must be between 0 and 100."), indicator: "red" });
+				return;
+			}
+			if (has_score && !(values.reason || "").trim()) {
+				frappe.msgprint({ title: __("Reason Required"), message: __("Give a reason for the override: it is kept in the lead's score history."), indicator: "red" });
+				return;
+			}
 			frappe
 				.call("lead_policy.scoring.lead_score.override_score", {
 					lead: frm.doc.name,
@@ -134,9 +182,9 @@ lead_policy.CONSENT_CHANNELS = ["Email", "Phone", "SMS/WhatsApp", "Post"];
 lead_policy.consent_buttons = function (frm) {
 	if (frm.doc.consent_status) {
 		const withdrawn = /Withdrawn|Unsubscribed/.test(frm.doc.consent_status);
-		frm.dashboard.add_indicator(__("Consent: {0}", [frm.doc.consent_status]), withdrawn ? "red" : "green");
+		lead_policy.top_indicator(frm, __("Consent: {0}", [frm.doc.consent_status]), withdrawn ? "red" : "green", "consent");
 	} else if (!frm.doc.anonymised_on) {
-		frm.dashboard.add_indicator(__("No consent on record"), "orange");
+		lead_policy.top_indicator(frm, __("No consent on record"), "orange", "consent");
 	}
 	if (frm.doc.anonymised_on || !frappe.model.can_create("Lead Consent")) return;
 	frm.add_custom_button(__("Record Consent"), () => lead_policy.record_consent(frm), __("Lead Policy"));
@@ -197,12 +245,15 @@ lead_policy.record_opt_out = function (frm) {
 // Intake (policy 3.2): data issues and possible duplicates, with the manager's merge action.
 lead_policy.intake_panel = function (frm) {
 	if (frm.doc.validation_status === "Needs Attention") {
-		frm.dashboard.add_indicator(__("Needs Attention"), "orange");
+		lead_policy.top_indicator(frm, __("Needs Attention"), "orange", "validation");
 		frm.dashboard.set_headline(
 			`<b>${__("Data issues")}:</b> ${frappe.utils.escape_html(frm.doc.validation_issues || "").replace(/\n/g, " &middot; ")}`
 		);
 	}
-	if (frm.doc.captured_late) frm.dashboard.add_indicator(__("Captured Late"), "red");
+	if (frm.doc.captured_late) lead_policy.top_indicator(frm, __("Captured Late"), "red", "captured-late");
+	if (frm.doc.duplicate_of && !frm.doc.disabled) {
+		lead_policy.top_indicator(frm, __("Possible duplicate of {0}", [frm.doc.duplicate_of]), "purple", "duplicate");
+	}
 	if (frm.doc.duplicate_of && !frm.doc.disabled && frappe.user.has_role(["Sales Manager", "System Manager"])) {
 		frm.add_custom_button(__("Merge into {0}", [frm.doc.duplicate_of]), () => lead_policy.merge(frm, frm.doc.duplicate_of, frm.doc.name), __("Lead Policy"));
 	}

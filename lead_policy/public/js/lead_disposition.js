@@ -20,13 +20,15 @@ lead_policy.disposition_panel = function (frm) {
 		const when = frm.doc.re_evaluate_on
 			? __("re-evaluate on {0}", [frappe.datetime.str_to_user(frm.doc.re_evaluate_on)])
 			: __("no re-evaluation date");
-		frm.dashboard.add_indicator(
+		lead_policy.top_indicator(
+			frm,
 			__("Disqualified: {0} ({1})", [__(frm.doc.disqualification_reason || ""), when]),
-			"darkgrey"
+			"darkgrey",
+			"disposition"
 		);
 	}
 	if (frm.doc.recycle_review) {
-		frm.dashboard.add_indicator(__("Awaiting manager review (recycling)"), "orange");
+		lead_policy.top_indicator(frm, __("Awaiting manager review (recycling)"), "orange", "recycling");
 	}
 };
 

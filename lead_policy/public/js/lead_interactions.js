@@ -18,11 +18,11 @@ lead_policy.follow_up_indicator = function (frm) {
 	const now = frappe.datetime.str_to_obj(frappe.datetime.now_datetime());
 	const when = frappe.datetime.str_to_user(frm.doc.next_follow_up);
 	if (due < now) {
-		frm.dashboard.add_indicator(__("Follow-up overdue since {0}", [when]), "red");
+		lead_policy.top_indicator(frm, __("Follow-up overdue since {0}", [when]), "red", "follow-up");
 	} else if (frappe.datetime.obj_to_str(due).slice(0, 10) === frappe.datetime.get_today()) {
-		frm.dashboard.add_indicator(__("Follow-up due today at {0}", [when]), "orange");
+		lead_policy.top_indicator(frm, __("Follow-up due today at {0}", [when]), "orange", "follow-up");
 	} else {
-		frm.dashboard.add_indicator(__("Next follow-up {0}", [when]), "blue");
+		lead_policy.top_indicator(frm, __("Next follow-up {0}", [when]), "blue", "follow-up");
 	}
 };
 

@@ -22,9 +22,11 @@ frappe.ui.form.on("Lead", {
 		let text = __("{0} of {1} confirmed", [confirmed, answers.length]);
 		if (not_met) text += ", " + __("{0} not met", [not_met]);
 		const colors = { Qualified: "green", "In Process": "orange" };
-		frm.dashboard.add_indicator(
+		lead_policy.top_indicator(
+			frm,
 			__("Qualification: {0}", [text]),
-			colors[frm.doc.qualification_status] || "gray"
+			colors[frm.doc.qualification_status] || "gray",
+			"qualification"
 		);
 	},
 });

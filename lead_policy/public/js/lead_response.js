@@ -14,7 +14,7 @@ frappe.ui.form.on("Lead", {
 				hours || hours === 0
 					? __("Response {0}: {1} working hours", [__(status), format_number(hours, null, 1)])
 					: __("Response {0}", [__(status)]);
-			frm.dashboard.add_indicator(text, status === "Met" ? "green" : "red");
+			lead_policy.top_indicator(frm, text, status === "Met" ? "green" : "red", "response");
 			return;
 		}
 		if (status !== "Pending" || !frm.doc.respond_by) return;
@@ -22,16 +22,15 @@ frappe.ui.form.on("Lead", {
 		const now = frappe.datetime.str_to_obj(frappe.datetime.now_datetime());
 		const minutes = (due - now) / 60000;
 		const when = frappe.datetime.str_to_user(frm.doc.respond_by);
-		// overdue or due soon needs the rep now: said at the top of the form too (the dashboard's
-		// indicators sit under the Connections tab of ERPNext's Lead form)
+		// overdue or due soon needs the rep now: a pill in the summary and a message saying what to do
 		if (minutes < 0) {
-			frm.dashboard.add_indicator(__("Response overdue since {0}", [when]), "red");
+			lead_policy.top_indicator(frm, __("Response overdue since {0}", [when]), "red", "response");
 			urgent(frm, __("Response overdue: this lead was due for an answer by {0}.", [when]), "red");
 		} else if (minutes <= 60) {
-			frm.dashboard.add_indicator(__("Respond by {0} (due soon)", [when]), "orange");
+			lead_policy.top_indicator(frm, __("Respond by {0} (due soon)", [when]), "orange", "response");
 			urgent(frm, __("Respond by {0}: e-mail, call, or use Log Interaction.", [when]), "orange");
 		} else {
-			frm.dashboard.add_indicator(__("Respond by {0}", [when]), "blue");
+			lead_policy.top_indicator(frm, __("Respond by {0}", [when]), "blue", "response");
 		}
 	},
 });

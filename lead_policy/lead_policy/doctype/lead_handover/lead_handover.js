@@ -6,7 +6,10 @@ frappe.ui.form.on("Lead Handover", {
 			frm.add_custom_button(__("Acknowledge"), () =>
 				frappe
 					.call("lead_policy.assignment.handover.acknowledge", { handover: frm.doc.name, note: frm.doc.handover_note })
-					.then(() => frm.reload_doc())
+					.then(() => {
+						frappe.show_alert({ message: __("Handover acknowledged: the lead is yours."), indicator: "green" });
+						frm.reload_doc();
+					})
 			).addClass("btn-primary");
 		}
 	},
