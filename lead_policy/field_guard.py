@@ -12,6 +12,7 @@ from frappe import _
 from frappe.model import default_fields
 from frappe.utils import cint, flt, get_datetime, getdate
 
+from lead_policy.config.policy_review import POLICY_VERSION_FLAG
 from lead_policy.intake.capture import INTAKE_FLAG, OUTBOUND_LIST, IntakeContext
 from lead_policy.policy import protected_fields as policy
 
@@ -60,6 +61,9 @@ def _trusted(doc) -> set[str]:
 		# intake.capture takes only known Lead fields from a payload; the batch link is its own
 		if isinstance(context, IntakeContext) and context.channel == OUTBOUND_LIST:
 			trusted.add("outbound_batch")
+		# the policy version the app itself set in before_insert (policy 9), unless changed since
+		if doc.flags.get(POLICY_VERSION_FLAG, False) == (doc.get("policy_version") or None):
+			trusted.add("policy_version")
 	return trusted
 
 

@@ -88,15 +88,18 @@ scheduler_events = {
 	"cron": {"*/5 * * * *": ["lead_policy.scheduler.response_sla.every_five_minutes"]},
 	"hourly": ["lead_policy.scheduler.outbound.hourly"],
 	"hourly_long": ["lead_policy.scheduler.workload.hourly_recount"],
-	"daily": ["lead_policy.scheduler.policy_review.daily"],
+	"daily": [
+		"lead_policy.scheduler.policy_review.daily",
+		"lead_policy.scheduler.review_packs.daily",  # quarterly and yearly review packs (handbook 10)
+	],
 	"daily_long": [
 		"lead_policy.scheduler.rescore.daily_decay",
 		"lead_policy.scheduler.retention.daily",
 		"lead_policy.scheduler.recycling.daily",  # policy 7.3, only with Enable Recycling on
+		"lead_policy.scheduler.nurture.daily",  # policy 6: due drip steps, only with a program
 	],
 }
 
-		"lead_policy.scheduler.nurture.daily",  # policy 6: due drip steps, only with a program
 # Right of access and erasure (Personal Data Download / Deletion Request): the personal fields of
 # leads and of the app's records. Frappe redacts these; lead_policy.consent.privacy then anonymises the
 # whole lead (see on_deletion_request_change) and keeps the KPI fields.

@@ -6,13 +6,14 @@ Each area names its Lead handlers ``on_lead_<Frappe event>``; this module only o
 from lead_policy import field_guard, lead_writes
 from lead_policy.assignment import assign as assignment
 from lead_policy.assignment import workload
+from lead_policy.config import policy_review
 from lead_policy.consent import deletion
 from lead_policy.consent import ledger as consent
 from lead_policy.disposition import disqualify, qualification
 from lead_policy.intake import capture as intake
 from lead_policy.interactions import followup
-from lead_policy.response import clock as response
 from lead_policy.nurture import enrolment as nurture
+from lead_policy.response import clock as response
 from lead_policy.scoring import lead_score as scoring
 
 
@@ -22,6 +23,7 @@ def onload(doc, method=None):
 
 def before_insert(doc, method=None):
 	intake.on_lead_before_insert(doc)  # channel and receipt time of desk, import and e-mail leads
+	policy_review.on_lead_before_insert(doc)  # the policy version in force when it came in (policy 9)
 
 
 def validate(doc, method=None):
@@ -50,9 +52,9 @@ def on_update(doc, method=None):
 		workload.on_lead_update(doc)  # owner, band or open/closed moved
 		followup.on_lead_update(doc)  # a lead that closed needs no follow-up: its ToDo is closed
 	intake.on_lead_update(doc)
-
-
 	nurture.on_lead_update(doc)  # last: enter, move or leave a nurture program (policy 6)
+
+
 def on_trash(doc, method=None):
 	workload.on_lead_trash(doc)
 	deletion.on_lead_trash(doc)  # what describes the lead goes; consent and handovers stay, unlinked

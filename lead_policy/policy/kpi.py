@@ -336,3 +336,76 @@ def cost_problems(entry: CostEntry) -> list[Problem]:
 			)
 		)
 	return found
+
+
+# ---------- review packs (handbook 10: monthly, quarterly, year-end) ----------
+
+
+def last_complete_period(today: date, periodicity: str) -> Period:
+	"""The last whole calendar month, quarter or year before the one that holds ``today``: what a
+	review pack covers when no dates are given (an e-mailed pack sent on the 1st reports the period
+	just closed)."""
+	return previous_period(period_of(today, periodicity))
+
+
+def is_period_start(day: date, periodicity: str) -> bool:
+	"""Whether ``day`` is the first day of a calendar month, quarter or year."""
+	return period_of(day, periodicity).start == day
+
+
+def growth(current: float | None, earlier: float | None) -> float | None:
+	"""Change from ``earlier`` to ``current`` in percent of ``earlier`` (quarter over quarter, year
+	over year); None when either is unknown or the earlier value is 0 (growth from nothing has no
+	percentage)."""
+	if current is None or earlier is None or not earlier:
+		return None
+	return round(100.0 * (current - earlier) / abs(earlier), 2)
+
+
+def historical_lifetime_value(revenue_to_date: float | None, customers: int) -> float | None:
+	"""Customer lifetime value so far: everything invoiced to the customers won from leads up to the
+	end of the period ÷ how many of them have bought."""
+	return average(revenue_to_date, customers)
+
+
+def projected_lifetime_value(
+	revenue_per_customer: float | None, retention_percent: float | None
+) -> float | None:
+	"""Customer lifetime value expected from this year's figures: what an active customer buys in a
+	year times the years a customer stays, 1 ÷ (1 - retention) (90 % retention: 10 years). Without
+	retention, or with 100 % (a customer would stay forever), there is no finite value: None."""
+	if revenue_per_customer is None or retention_percent is None:
+		return None
+	churn = 1.0 - retention_percent / 100.0
+	if churn <= _EPSILON:
+		return None
+	return round(revenue_per_customer / churn, 2)
+
+
+def shortfalls(results: Iterable[KpiResult]) -> list[KpiResult]:
+	"""The KPIs that missed their target or are at risk, worst first: the challenges of a review."""
+	order = {MISSED: 0, AT_RISK: 1}
+	return sorted((r for r in results if r.status in order), key=lambda r: order[r.status])
+
+
+def review_period_months(months: int | None, default: int = 12) -> int:
+	"""How many months the next policy review lies after this one (policy 9: yearly): at least 1."""
+	return months if months and months > 0 else default
+
+
+def next_review_date(reviewed_on: date, months: int | None) -> date:
+	"""The date of the next policy review, ``months`` after this one (Feb 29 + 12 -> Feb 28)."""
+	return add_months(reviewed_on, review_period_months(months))
+
+
+def next_policy_version(current: str | None) -> str:
+	"""The version after ``current``: the last number goes up by one ("1.3" -> "1.4", "2" -> "3",
+	"2026-1" -> "2026-2"); a version without a number at its end gets ".1"; none at all becomes "1"."""
+	current = (current or "").strip()
+	if not current:
+		return "1"
+	digits = len(current) - len(current.rstrip("0123456789"))
+	if not digits:
+		return f"{current}.1"
+	head, number = current[:-digits], current[-digits:]
+	return f"{head}{int(number) + 1}"

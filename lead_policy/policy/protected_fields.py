@@ -91,6 +91,13 @@ RULES: tuple[FieldRule, ...] = (
 		_("only a Sales Manager can correct it once the lead exists"),
 		free_on_insert=True,
 	),
+	# Policy 9: the version in force when the lead came in, set by the app at insert (the field guard
+	# trusts only the value lead_policy.config.policy_review puts there in before_insert)
+	FieldRule(
+		("policy_version",),
+		NOBODY,
+		_("the app records the policy version in force when the lead was received"),
+	),
 	FieldRule(
 		("outbound_batch",),
 		NOBODY,

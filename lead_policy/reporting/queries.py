@@ -227,3 +227,119 @@ def costs(scope: Scope, periods: list[kpi.Period], group_by: tuple[str, ...] = (
 				key = (i, *(entry.get(c) or None for c in group_by))
 				out[key] += kpi.allocated_cost(flt(entry.amount), spent_over, period)
 	return dict(out)
+
+
+def retention_by(scope: Scope, periods: list[kpi.Period], group_by: tuple[str, ...]) -> dict:
+	"""``retention`` per group of the lead's ``group_by`` fields (a territory, an owner): for each
+	period after the first, {(period index, *group): (bought in the period before, bought again)}."""
+	params: dict = {}
+	_range(params, periods)
+	flags = []
+	for i, period in enumerate(periods):
+		params[f"p{i}_start"], params[f"p{i}_end"] = period.start, day_after(period.end)
+		flags.append(f"max(si.posting_date >= %(p{i}_start)s and si.posting_date < %(p{i}_end)s) as b{i}")
+	sums = [
+		f"sum(t.b{i - 1}) as base_{i}, sum(t.b{i - 1} and t.b{i}) as kept_{i}" for i in range(1, len(periods))
+	]
+	select, group = _group(group_by)
+	outer = "".join(f", t.`{c}`" for c in group_by)
+	conditions = [
+		*_invoice_conditions(scope, params, purchases_only=True),
+		"si.posting_date >= %(range_start)s and si.posting_date < %(range_end)s",
+		*scope.lead_conditions(params),
+	]
+	rows = frappe.db.sql(
+		f"""
+		select {", ".join(sums)}{outer} from (
+			select si.customer{select}, {", ".join(flags)}
+			from `tabSales Invoice` si
+			join `tabCustomer` c on c.name = si.customer
+			join `tabLead` l on l.name = c.lead_name
+			where {_where(conditions)}
+			group by si.customer{group}
+		) t
+		group by {", ".join(f"t.`{c}`" for c in group_by) or "null"}
+		""",
+		params,
+		as_dict=True,
+	)
+	out = {}
+	for r in rows:
+		groups = tuple(r.get(c) or None for c in group_by)
+		for i in range(1, len(periods)):
+			out[(i, *groups)] = (cint(r[f"base_{i}"]), cint(r[f"kept_{i}"]))
+	return out
+
+
+def buyers(scope: Scope, periods: list[kpi.Period]) -> dict:
+	"""Customers won from leads who bought (a submitted Sales Invoice that is not a return) in each
+	period: {(period index,): how many}."""
+	params: dict = {}
+	_range(params, periods)
+	case = period_case("si.posting_date", periods, params)
+	conditions = [
+		*_invoice_conditions(scope, params, purchases_only=True),
+		"si.posting_date >= %(range_start)s and si.posting_date < %(range_end)s",
+		*scope.lead_conditions(params),
+	]
+	rows = frappe.db.sql(
+		f"""
+		select {case} as period_index, count(distinct si.customer) as buyers
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		join `tabLead` l on l.name = c.lead_name
+		where {_where(conditions)}
+		group by period_index
+		""",
+		params,
+		as_dict=True,
+	)
+	return {(cint(r.period_index),): cint(r.buyers) for r in rows}
+
+
+def lifetime(scope: Scope, ends: list) -> list[tuple[int, float]]:
+	"""For each date of ``ends``: (customers won from leads who had bought by then, their net revenue
+	up to then, returns deducted): the ground of the historical customer lifetime value."""
+	params: dict = {}
+	columns = []
+	for i, end in enumerate(ends):
+		params[f"e{i}"] = day_after(end)
+		columns.append(
+			f"count(distinct case when si.posting_date < %(e{i})s and si.is_return = 0 then si.customer end)"
+			f" as customers_{i},"
+			f" sum(case when si.posting_date < %(e{i})s then si.base_net_total end) as revenue_{i}"
+		)
+	params["last_end"] = day_after(max(ends))
+	conditions = [
+		*_invoice_conditions(scope, params),
+		"si.posting_date < %(last_end)s",
+		*scope.lead_conditions(params),
+	]
+	row = frappe.db.sql(
+		f"""
+		select {", ".join(columns)}
+		from `tabSales Invoice` si
+		join `tabCustomer` c on c.name = si.customer
+		join `tabLead` l on l.name = c.lead_name
+		where {_where(conditions)}
+		""",
+		params,
+		as_dict=True,
+	)[0]
+	return [(cint(row[f"customers_{i}"]), flt(row[f"revenue_{i}"])) for i in range(len(ends))]
+
+
+def open_leads_by_band(scope: Scope, closed_statuses: tuple[str, ...]) -> dict:
+	"""Leads open now (whenever they were received) by score band: {band: how many}."""
+	params: dict = {"closed": closed_statuses}
+	rows = frappe.db.sql(
+		f"""
+		select l.score_band as band, count(*) as leads
+		from `tabLead` l
+		where l.status not in %(closed)s and {_where(scope.lead_conditions(params))}
+		group by l.score_band
+		""",
+		params,
+		as_dict=True,
+	)
+	return {r.band or None: cint(r.leads) for r in rows}

@@ -36,7 +36,7 @@ def daily() -> str | None:
 			"description": _(
 				"Review the Sales Lead Handling Policy (version {0}) by {1}: check the scoring rules against "
 				"the Lead Score Calibration report, the assignment rules, response times and KPI targets, then "
-				"set Last Reviewed On and the next review date in Lead Policy Settings."
+				"record it with Complete Policy Review in Lead Policy Settings."
 			).format(
 				settings.policy_version, frappe.format(settings.next_review_date, {"fieldtype": "Date"})
 			),

@@ -169,8 +169,9 @@ def _digest(text: str | None) -> str:
 	return hashlib.sha1((text or "").encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def compute(lead, activities=None):
-	"""Score of one lead (a Lead document or a dict of its fields)."""
+def compute(lead, activities=None, as_of=None):
+	"""Score of one lead (a Lead document or a dict of its fields), now or ``as_of`` a past moment
+	(the demo scores a lead closed long ago as it stood when it closed)."""
 	rules = get_rules()
 	settings = get_settings()
 	thresholds = band_thresholds(settings)
@@ -189,7 +190,7 @@ def compute(lead, activities=None):
 		lead_data,
 		rules,
 		activities,
-		now=now_datetime(),
+		now=as_of or now_datetime(),
 		half_life_days=flt(settings.engagement_half_life_days),
 		thresholds=thresholds,
 		evaluate_expression=evaluator,
@@ -345,8 +346,9 @@ def rescore_lead(lead: str, reason: str | None = None) -> None:
 	rescore_leads([lead], reason=reason)
 
 
-def rescore_leads(leads: list[str], reason: str | None = None) -> int:
-	"""Rescore many leads with a fixed number of queries per chunk; returns how many changed."""
+def rescore_leads(leads: list[str], reason: str | None = None, as_of=None) -> int:
+	"""Rescore many leads with a fixed number of queries per chunk; returns how many changed.
+	``as_of``: score them as they stood at that moment (engagement decays up to it), not now."""
 	if not leads:
 		return 0
 	rows = frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=["*"])
@@ -366,7 +368,7 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 	changed_leads, logs, new_children, updates, band_moves, band_move_leads = [], [], [], [], [], []
 	for row in rows:
 		try:
-			result = compute(row, activities.get(row.name, []))
+			result = compute(row, activities.get(row.name, []), as_of)
 		except Exception:
 			# one broken lead must not stop the others: log it, skip it, carry on
 			frappe.log_error(
@@ -416,9 +418,9 @@ def rescore_leads(leads: list[str], reason: str | None = None) -> int:
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
+		nurture.on_band_changes(logs)  # Warm/Cold enter nurturing, Hot leaves it (policy 6)
 	return len(changed_leads)
 
-		nurture.on_band_changes(logs)  # Warm/Cold enter nurturing, Hot leaves it (policy 6)
 
 def _reassign_on_band_change(leads: list[str]) -> None:
 	"""Rescoring (an activity, a rule change, decay) moved these open leads to another band: the

@@ -342,10 +342,21 @@ LEAD_FIELDS = [
 		"no_copy": 1,
 		"depends_on": "outbound_batch",
 	},
+	# Policy 9: the version of the policy in force when the lead came in, set at insert from the
+	# settings (lead_policy.config.policy_review), never changed (lead_policy.policy.protected_fields)
+	{
+		"fieldname": "policy_version",
+		"fieldtype": "Data",
+		"label": "Policy Version",
+		"insert_after": "outbound_batch",
+		"read_only": 1,
+		"no_copy": 1,
+		"description": "The version of the Sales Lead Handling Policy in force when the lead was received.",
+	},
 	{
 		"fieldname": "intake_column_break",
 		"fieldtype": "Column Break",
-		"insert_after": "outbound_batch",
+		"insert_after": "policy_version",
 	},
 	{
 		"fieldname": "utm_source",
@@ -775,6 +786,7 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 		"search_index": 1,
+		"in_list_view": 1,
 		"in_standard_filter": 1,
 		"description": "Set after each contact; it is on the owner's ToDo list and in the Follow-ups Due report.",
 	},
@@ -786,7 +798,6 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 		"description": "The latest e-mail sent, call, meeting or other touch by someone at the company (not"
-		"in_list_view": 1,
 		" campaign mails, not meetings still to come).",
 	},
 	{

@@ -7,7 +7,7 @@ from frappe.installer import remove_from_installed_apps
 
 from lead_policy.assignment.workload import recount
 from lead_policy.response.targets import ensure_default_targets
-from lead_policy.setup import disposition
+from lead_policy.setup import disposition, review_packs
 from lead_policy.setup.default_rules import DEFAULT_SCORING_RULES
 from lead_policy.setup.fields import get_custom_fields
 from lead_policy.setup.list_view import make_lead_list_view, remove_lead_list_view
@@ -46,6 +46,7 @@ def after_install():
 		disposition.apply()  # the Disqualified status, starting reasons, last interactions
 		ensure_default_targets()  # the policy's response times (policy 5.1)
 		make_lead_list_view()  # Score, Band, Respond By, Next Follow-up in the Lead list
+		review_packs.apply()  # quarterly/yearly frequencies, the packs' Auto Email Reports (disabled)
 	except Exception:
 		_undo_failed_install()
 		raise
@@ -81,11 +82,13 @@ def after_migrate():
 	make_default_records()  # no-op once done; completes an install that was interrupted
 	make_lead_list_view()  # no-op once made (the admin's columns stay)
 	disposition.apply()  # idempotent: status option, starting reasons once, last interactions
+	review_packs.apply()  # idempotent: frequencies, a disabled Auto Email Report per pack without one
 	recount()  # counters are derived data: rebuild them after every upgrade
 
 
 def before_uninstall():
 	disposition.remove()  # first: disqualified leads get a status ERPNext knows
+	review_packs.remove()
 	remove_lead_list_view()  # its columns are the app's fields
 	remove_custom_fields()
 

@@ -49,17 +49,22 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 	assert set(frappe.get_all("Lead Score Log", filters={"lead": ("in", names)}, pluck="lead")) == set(names)
 	assert _count("Customer", names, "lead_name") == made["converted"]
 	statuses = Counter(lead.status for lead in leads)
-	assert (statuses["Converted"], statuses["Do Not Contact"]) == (made["converted"], made["rejected"])
+	# rejected leads are disqualified with a reason, never marked Do Not Contact (the person's own request)
+	assert (statuses["Converted"], statuses["Disqualified"]) == (made["converted"], made["rejected"])
+	assert statuses["Do Not Contact"] == 0
 	# dated as they arrived, spread over months, not all today
 	assert all(lead.creation == lead.received_at for lead in leads)
 	assert len({lead.creation.date() for lead in leads}) > 5
 	# consent captured at intake, from the seed file, for exactly the leads that show it
 	consent = frappe.get_all(
-		"Lead Consent", filters={"lead": ("in", names)}, fields=["lead", "source_reference"]
+		"Lead Consent", filters={"lead": ("in", names)}, fields=["lead", "source_reference", "status"]
 	)
-	assert {c.source_reference for c in consent} == {f"{demo.MARK} seed file"}
+	# (an opt-out the demo records is a withdrawal, with no seed file behind it)
+	assert {c.source_reference for c in consent if c.status == "Granted"} == {f"{demo.MARK} seed file"}
 	consented = frappe.get_all("Lead", filters={"name": ("in", names), "has_consent": 1}, pluck="name")
-	assert {c.lead for c in consent} == set(consented) != set()
+	withdrawn = {c.lead for c in consent if c.status != "Granted"}  # opted out of e-mail since
+	assert {c.lead for c in consent} - withdrawn == set(consented) != set()
+	assert len(withdrawn) == made["opt_outs"]
 	assert frappe.db.count("Lead", {"name": ("in", names), "lead_channel": ("is", "set")}) == 25
 	with pytest.raises(frappe.ValidationError):
 		demo.make_demo(leads=1)  # refuses to run twice
@@ -77,3 +82,67 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 		assert _count(doctype, names) == 0, doctype
 	# nothing else went with it
 	assert there_before - set(frappe.get_all("Lead", pluck="name")) == set()
+
+
+@pytest.mark.commits
+def test_demo_tells_a_plausible_story(no_demo):
+	"""Bands spread like a working funnel, higher bands convert more, rejections carry reasons, and
+	every KPI report has costs, invoices and repeat purchases to show."""
+	summary = demo.make_demo(leads=300, seed=7)
+	made = {k: int(v) for k, v in (line.split(": ") for line in summary.splitlines()[1:])}
+	leads = frappe.get_all(
+		"Lead",
+		filters={"email_id": ("like", f"%@{demo.DOMAIN}")},
+		fields=["name", "score_band", "status", "disqualification_reason", "re_evaluate_on", "source"],
+	)
+	bands = Counter(lead.score_band for lead in leads)
+	share = {band: bands[band] / len(leads) for band in ("Hot", "Warm", "Cold")}
+	# a funnel: fewest Hot, then Warm, most Cold, and no band almost empty or taking nearly all
+	assert 0.08 <= share["Hot"] < share["Warm"] < share["Cold"] <= 0.75, share
+
+	# of the leads closed, a higher band converted more often (the calibration report agrees)
+	def conversion(band):
+		closed = [
+			lead for lead in leads if lead.score_band == band and lead.status in ("Converted", "Disqualified")
+		]
+		return sum(lead.status == "Converted" for lead in closed) / len(closed)
+
+	assert conversion("Hot") > conversion("Warm") > conversion("Cold")
+	calibration = frappe.get_attr(
+		"lead_policy.lead_policy.report.lead_score_calibration.lead_score_calibration.execute"
+	)(frappe._dict(from_date="2000-01-01", to_date="2100-12-31"))
+	assert not calibration[2]  # no warning that conversion does not rise from Cold to Hot
+
+	disqualified = [lead for lead in leads if lead.status == "Disqualified"]
+	assert len(disqualified) == made["rejected"] > 0
+	assert all(lead.disqualification_reason for lead in disqualified)
+	assert len({lead.disqualification_reason for lead in disqualified}) > 2
+	assert frappe.db.count(
+		"Lead Disqualification Reason", {"name": ("in", [d.disqualification_reason for d in disqualified])}
+	)
+
+	# money for the reports: a cost per source and per campaign, invoices, repeat buyers
+	costs = frappe.get_all(
+		"Lead Generation Cost",
+		filters={"description": ("like", f"{demo.MARK}:%")},
+		fields=["source", "campaign"],
+	)
+	assert {c.source for c in costs if c.source} == {lead.source for lead in leads if lead.source}
+	assert {c.campaign for c in costs if c.campaign} <= set(demo.CAMPAIGNS) and any(c.campaign for c in costs)
+	invoices = frappe.get_all(
+		"Sales Invoice", filters={"remarks": demo.MARK, "docstatus": 1}, fields=["customer", "posting_date"]
+	)
+	assert len(invoices) == made["invoices"] > 0
+	per_customer = Counter(i.customer for i in invoices)
+	assert any(n > 1 for n in per_customer.values())  # somebody bought again: retention has a value
+	assert set(per_customer) <= set(
+		frappe.get_all("Customer", filters={"lead_name": ("in", [lead.name for lead in leads])}, pluck="name")
+	)
+	# next month's opportunities: open Hot leads with an open Opportunity
+	assert made["opportunities"] > 0
+	assert (
+		frappe.db.count(
+			"Opportunity", {"opportunity_from": "Lead", "party_name": ("in", [lead.name for lead in leads])}
+		)
+		== made["opportunities"]
+	)

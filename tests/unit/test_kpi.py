@@ -279,3 +279,106 @@ def test_cost_entry_rules():
 	assert reversed_[0].render() == "The period ends on 2024-01-31, before it starts on 2024-02-01."
 	assert "negative" in kpi.cost_problems(entry(amount=-5.0))[0].render()
 	assert kpi.cost_problems(entry(from_date=date(2024, 2, 29), to_date=date(2024, 2, 29))) == []  # one day
+
+
+# ---------- review packs ----------
+
+
+@pytest.mark.parametrize(
+	"today, periodicity, start, end",
+	[
+		(date(2026, 12, 1), kpi.MONTH, date(2026, 11, 1), date(2026, 11, 30)),
+		(date(2027, 1, 1), kpi.MONTH, date(2026, 12, 1), date(2026, 12, 31)),  # across the year end
+		(date(2024, 3, 15), kpi.MONTH, date(2024, 2, 1), date(2024, 2, 29)),  # leap February
+		(date(2023, 3, 1), kpi.MONTH, date(2023, 2, 1), date(2023, 2, 28)),
+		(date(2027, 1, 1), kpi.QUARTER, date(2026, 10, 1), date(2026, 12, 31)),
+		(date(2026, 5, 20), kpi.QUARTER, date(2026, 1, 1), date(2026, 3, 31)),
+		(date(2025, 1, 1), kpi.YEAR, date(2024, 1, 1), date(2024, 12, 31)),
+		(date(2025, 12, 31), kpi.YEAR, date(2024, 1, 1), date(2024, 12, 31)),
+	],
+)
+def test_last_complete_period(today, periodicity, start, end):
+	assert kpi.last_complete_period(today, periodicity) == kpi.Period(start, end)
+
+
+def test_period_starts():
+	assert kpi.is_period_start(date(2026, 4, 1), kpi.QUARTER)
+	assert not kpi.is_period_start(date(2026, 5, 1), kpi.QUARTER)
+	assert not kpi.is_period_start(date(2026, 4, 2), kpi.QUARTER)
+	assert kpi.is_period_start(date(2027, 1, 1), kpi.YEAR) and kpi.is_period_start(
+		date(2027, 1, 1), kpi.QUARTER
+	)
+	assert not kpi.is_period_start(date(2026, 7, 1), kpi.YEAR)
+	assert kpi.is_period_start(date(2024, 3, 1), kpi.MONTH) and not kpi.is_period_start(
+		date(2024, 2, 29), kpi.MONTH
+	)
+
+
+@given(
+	st.dates(min_value=date(1901, 1, 1), max_value=date(2999, 12, 31)),
+	st.sampled_from(list(kpi.PERIODICITIES)),
+)
+def test_last_complete_period_ends_the_day_before_the_current_one_starts(day, periodicity):
+	last = kpi.last_complete_period(day, periodicity)
+	assert last.end + timedelta(days=1) == kpi.period_of(day, periodicity).start
+	assert last.months == kpi.PERIODICITIES[periodicity] and kpi.is_period_start(last.start, periodicity)
+
+
+def test_growth():
+	assert kpi.growth(150, 100) == 50.0
+	assert kpi.growth(50, 100) == -50.0
+	assert kpi.growth(0, 100) == -100.0
+	assert kpi.growth(100, 0) is None  # growth from nothing has no percentage
+	assert kpi.growth(None, 100) is None and kpi.growth(100, None) is None
+	assert kpi.growth(-50, -100) == 50.0  # a smaller loss is growth
+
+
+def test_lifetime_values():
+	assert kpi.historical_lifetime_value(3000.0, 4) == 750.0
+	assert kpi.historical_lifetime_value(0.0, 0) is None and kpi.historical_lifetime_value(None, 3) is None
+	assert kpi.projected_lifetime_value(1000.0, 90.0) == 10000.0  # ten years at 90 % retention
+	assert kpi.projected_lifetime_value(1000.0, 0.0) == 1000.0  # nobody buys twice: one year
+	assert kpi.projected_lifetime_value(1000.0, 100.0) is None  # nobody ever leaves: no finite value
+	assert (
+		kpi.projected_lifetime_value(None, 50.0) is None and kpi.projected_lifetime_value(500.0, None) is None
+	)
+
+
+def test_shortfalls_are_missed_first_then_at_risk():
+	results = [
+		kpi.evaluate("a", [30.0], 40.0),  # at risk? 30 < 36: missed
+		kpi.evaluate("b", [38.0], 40.0),  # at risk
+		kpi.evaluate("c", [50.0], 40.0),  # met
+		kpi.evaluate("d", [None], 40.0),  # unknown: not a challenge
+		kpi.evaluate("e", [5.0], None),  # no target
+	]
+	assert [r.key for r in kpi.shortfalls(results)] == ["a", "b"]
+	assert kpi.shortfalls([]) == []
+
+
+def test_next_review_date_rolls_forward_by_months():
+	assert kpi.next_review_date(date(2026, 12, 3), 12) == date(2027, 12, 3)
+	assert kpi.next_review_date(date(2024, 2, 29), 12) == date(2025, 2, 28)  # leap day
+	assert kpi.next_review_date(date(2026, 11, 30), 3) == date(2027, 2, 28)  # across the year end
+	assert kpi.next_review_date(date(2026, 1, 31), 1) == date(2026, 2, 28)
+	assert kpi.next_review_date(date(2026, 6, 1), None) == date(2027, 6, 1)  # not set: yearly
+	assert kpi.next_review_date(date(2026, 6, 1), 0) == date(2027, 6, 1)
+
+
+@pytest.mark.parametrize(
+	"current, following",
+	[
+		("1.3", "1.4"),
+		("2", "3"),
+		("1.9", "1.10"),
+		("2026-1", "2026-2"),
+		("v1", "v2"),
+		("draft", "draft.1"),
+		("", "1"),
+		(None, "1"),
+		(" 1.0 ", "1.1"),
+		("1.09", "1.10"),
+	],
+)
+def test_next_policy_version(current, following):
+	assert kpi.next_policy_version(current) == following

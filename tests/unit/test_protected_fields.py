@@ -38,6 +38,7 @@ PROTECTED = {
 	"utm_medium",
 	"utm_campaign",
 	"outbound_batch",
+	"policy_version",
 	"captured_late",
 	"validation_status",
 	"validation_issues",

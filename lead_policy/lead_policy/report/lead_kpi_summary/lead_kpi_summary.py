@@ -93,7 +93,8 @@ class LeadKpiSummary:
 
 	def results(self) -> dict[str, kpi.KpiResult]:
 		scope, periods = self.scope, self.periods
-		counts = queries.lead_counts(scope, periods)
+		# kept for the review packs, which show the counts behind the rates (lead_policy.reporting.packs)
+		self.counts = counts = queries.lead_counts(scope, periods)
 		money = queries.revenue(scope, periods)
 		cost = queries.costs(scope, periods) if scope.costs_apply and scope.currency else {}
 		cycle = queries.sales_cycle(scope, periods)

@@ -1,0 +1,15 @@
+frappe.query_reports["Year-end Analysis"] = {
+	filters: [
+		// no default dates: empty means the last complete year, which is also what the pack's Auto
+		// Email Report sends (dates saved there would freeze every e-mail to one year)
+		{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date",
+			description: __("Leave both dates empty for the last complete year.") },
+		{ fieldname: "to_date", label: __("To Date"), fieldtype: "Date" },
+		{ fieldname: "company", label: __("Company"), fieldtype: "Link", options: "Company",
+			default: frappe.defaults.get_user_default("Company") },
+		{ fieldname: "territory", label: __("Territory"), fieldtype: "Link", options: "Territory" },
+		{ fieldname: "source", label: __("Lead Source"), fieldtype: "Link", options: "Lead Source" },
+		{ fieldname: "campaign", label: __("Campaign"), fieldtype: "Link", options: "Campaign" },
+		{ fieldname: "lead_owner", label: __("Lead Owner"), fieldtype: "Link", options: "User" },
+	],
+};
