@@ -14,9 +14,12 @@ then runs **Vet and Create Leads**:
 
 This module is the batch itself: its form, loading the list file (read by ``outbound_file``) and
 its runs. Nothing is dropped: every row keeps its status and reason, and the batch counts them.
-Held rows can be corrected and vetted again. Batches above ``SYNC_LIMIT`` rows run as a background
-job (queue "long", one per batch), chunk by chunk with progress; a failing row is logged and held,
-the others carry on.
+Held rows can be corrected and vetted again. Batches above ``SYNC_LIMIT`` rows run in the background
+(queue "long"), one job per chunk of ``CHUNK`` rows, so that several RQ workers (on one machine or
+many, sharing the site's database and Redis) vet a large list at once; each job commits row by row,
+so no job holds the reps' workload rows (locked while a lead is assigned) for longer than one lead,
+and the last job to finish marks the batch Processed. A failing row is logged and held, the others
+carry on; a job that fails leaves its rows Pending for the next run.
 """
 
 from collections import Counter
@@ -36,7 +39,7 @@ from lead_policy.settings import throw_problems
 BATCH = "Outbound Lead Batch"
 ROW = "Outbound Lead Batch Row"
 SYNC_LIMIT = 100
-CHUNK = 200
+CHUNK = 100  # rows per commit in a run, and per job when a large batch is split
 JOB_TIMEOUT = 4 * 3600
 # no progress for this long, and no job waiting or running: the run died (a chunk takes seconds)
 STALE_AFTER_MINUTES = 15
@@ -141,18 +144,85 @@ def process(batch: str) -> dict:
 	if doc.status in jobs.BUSY:
 		frappe.throw(_("This batch is already being processed."), title=_("Please Wait"))
 	if len(todo) > SYNC_LIMIT:
-		doc.db_set("status", "Queued")
-		frappe.enqueue(
-			"lead_policy.intake.outbound_batch.run",
-			queue="long",
-			job_id=job_id(batch),
-			deduplicate=True,
-			enqueue_after_commit=True,
-			timeout=JOB_TIMEOUT,
-			batch=batch,
-		)
-		return {"queued": True, "rows": len(todo)}
+		doc.db_set({"status": "Queued", "last_error": None})
+		parts = [[r.name for r in todo[i : i + CHUNK]] for i in range(0, len(todo), CHUNK)]
+		# how many parts are still to finish: the last one to finish closes the run
+		frappe.cache.set(_parts_key(batch), len(parts), ex=2 * JOB_TIMEOUT)
+		frappe.cache.set(_parts_key(batch, "count"), len(parts), ex=2 * JOB_TIMEOUT)
+		for part, rows in enumerate(parts):
+			frappe.enqueue(
+				"lead_policy.intake.outbound_batch.run_part",
+				queue="long",
+				job_id=job_id(batch, part),
+				deduplicate=True,
+				enqueue_after_commit=True,
+				timeout=JOB_TIMEOUT,
+				batch=batch,
+				rows=rows,
+				total=len(todo),
+			)
+		return {"queued": True, "rows": len(todo), "jobs": len(parts)}
 	return run(batch)
+
+
+def _parts_key(batch: str, what: str = "left") -> str:
+	return frappe.cache.make_key(f"lead_policy:outbound_batch_parts:{what}:{batch}")
+
+
+def run_part(batch: str, rows: list[str], total: int | None = None) -> None:
+	"""One background job of a batch's run: vet the rows ``rows`` (those still Pending or Held),
+	committing after each; the last part to finish marks the batch Processed (or Failed)."""
+	frappe.db.set_value(BATCH, batch, "status", "Processing", update_modified=False)
+	_commit()  # at once: the batch's row must not stay locked while this part works
+	failed = False
+	try:
+		doc = frappe.get_doc(BATCH, batch)
+		wanted = set(rows)
+		chunk = [r for r in doc.rows if r.name in wanted and r.status in (vetting.PENDING, vetting.HELD)]
+
+		def each(name: str, update: dict) -> None:
+			frappe.db.bulk_update(ROW, {name: update}, update_modified=False)
+			_commit()
+
+		outbound_vetting.vet_chunk(doc, chunk, outbound_vetting.VettingContext(doc), each=each)
+		counts = _save_counts(doc)
+		_commit()
+		done = (total or 0) - counts["pending_count"]
+		frappe.publish_progress(
+			done * 100 / total if total else 100,
+			title=_("Vetting {0}").format(doc.title),
+			doctype=BATCH,
+			docname=batch,
+			description=_("{0} of {1} rows").format(done, total),
+		)
+	except Exception:
+		failed = True
+		frappe.db.rollback()
+		frappe.log_error(
+			title=_("Outbound Lead Batch {0}: a part of the run failed").format(batch),
+			reference_doctype=BATCH,
+			reference_name=batch,
+		)
+		frappe.db.set_value(BATCH, batch, "last_error", frappe.get_traceback()[-2000:])
+		_commit()
+	finally:
+		left = frappe.cache.decr(_parts_key(batch))
+		if left is None or left <= 0:
+			_finish(batch)
+	if failed:
+		raise frappe.ValidationError(_("Outbound Lead Batch {0}: a part of the run failed").format(batch))
+
+
+def _finish(batch: str) -> None:
+	counts = _save_counts(frappe.get_doc(BATCH, batch))
+	failed = frappe.db.get_value(BATCH, batch, "last_error")
+	values = {"status": "Failed"} if failed else {"status": "Processed"}
+	if not failed:
+		values.update({"processed_on": now_datetime(), "processed_by": frappe.session.user})
+	frappe.db.set_value(BATCH, batch, values)
+	_commit()
+	frappe.cache.delete(_parts_key(batch))
+	return counts
 
 
 def run(batch: str) -> dict:
@@ -202,8 +272,20 @@ def _commit() -> None:
 		frappe.db.commit()  # a background job keeps what it has done if it is stopped later
 
 
-def job_id(batch: str) -> str:
-	return f"lead_policy:outbound_batch:{batch}"
+def job_id(batch: str, part: int = 0) -> str:
+	return f"lead_policy:outbound_batch:{batch}" + (f":part{part}" if part else "")
+
+
+def _job_state(batch: str):
+	"""The liveliest RQ state among the batch's jobs (running beats waiting beats anything else)."""
+	count = frappe.cache.get(_parts_key(batch, "count"))
+	states = []
+	for part in range(int(count) if count else 1):
+		status = get_job_status(job_id(batch, part))
+		states.append(getattr(status, "value", status))
+	return next(
+		(s for s in states if s in jobs.RUNNING), next((s for s in states if s in jobs.WAITING), states[0])
+	)
 
 
 def release_stuck(batches: list[str] | None = None) -> list[str]:
@@ -225,8 +307,7 @@ def release_stuck(batches: list[str] | None = None) -> list[str]:
 	by_cutoff: dict = {}
 	for row in candidates:
 		try:
-			status = get_job_status(job_id(row.name))
-			state = getattr(status, "value", status)
+			state = _job_state(row.name)
 			if jobs.is_stuck(
 				row.status, now - get_datetime(row.modified), state, stale, timedelta(seconds=JOB_TIMEOUT)
 			):

@@ -59,8 +59,11 @@ class VettingContext:
 		)
 
 
-def vet_chunk(doc, chunk, context: VettingContext) -> dict:
-	"""Vet the rows ``chunk`` of batch ``doc``; their new status, reason and lead, by row name."""
+def vet_chunk(doc, chunk, context: VettingContext, each=None) -> dict:
+	"""Vet the rows ``chunk`` of batch ``doc``; their new status, reason and lead, by row name.
+
+	``each(row_name, update)``, if given, is called after every row (a parallel run commits there).
+	"""
 	prepared = [_facts(row, context) for row in chunk]
 	suppressed = _suppressed(prepared)
 	updates = {}
@@ -105,6 +108,8 @@ def vet_chunk(doc, chunk, context: VettingContext) -> dict:
 				)
 		row.status, row.reason, row.lead = status, reason, lead
 		updates[row.name] = {"status": status, "reason": reason, "lead": lead}
+		if each:
+			each(row.name, updates[row.name])
 	return updates
 
 

@@ -156,8 +156,9 @@ def _check_links_and_selects(values, problems: list[Problem]) -> None:
 
 
 def _resolve_link(doctype: str, value: str) -> str | None:
-	if frappe.db.exists(doctype, value):
-		return frappe.db.get_value(doctype, value, "name")  # as stored (case)
+	name = frappe.db.get_value(doctype, value, "name")  # as stored (case); one query, None when missing
+	if name:
+		return name
 	if doctype == "Campaign":
 		return frappe.db.get_value("Campaign", {"campaign_name": value}, "name")
 	return None

@@ -937,20 +937,36 @@ def test_outbound_rows_load_from_a_csv_file():
 	assert doc.pending_count == 2
 
 
-def test_large_batches_run_as_one_deduplicated_background_job(monkeypatch):
+def test_large_batches_run_as_deduplicated_background_jobs_one_per_chunk(monkeypatch):
 	calls = []
 	monkeypatch.setattr(frappe, "enqueue", lambda method, **kw: calls.append((method, kw)))
 	monkeypatch.setattr(outbound_batch, "SYNC_LIMIT", 2)
+	monkeypatch.setattr(outbound_batch, "CHUNK", 2)
 	doc = batch([{"first_name": f"R{i}", "email_id": email()} for i in range(3)])
-	assert outbound_batch.process(doc.name) == {"queued": True, "rows": 3}
-	((method, kw),) = calls
-	assert method == "lead_policy.intake.outbound_batch.run" and kw["queue"] == "long" and kw["deduplicate"]
-	assert kw["job_id"] == f"lead_policy:outbound_batch:{doc.name}" and kw["batch"] == doc.name
+	assert outbound_batch.process(doc.name) == {"queued": True, "rows": 3, "jobs": 2}
+	assert [method for method, _kw in calls] == ["lead_policy.intake.outbound_batch.run_part"] * 2
+	assert all(kw["queue"] == "long" and kw["deduplicate"] and kw["batch"] == doc.name for _m, kw in calls)
+	assert [kw["job_id"] for _m, kw in calls] == [
+		f"lead_policy:outbound_batch:{doc.name}",
+		f"lead_policy:outbound_batch:{doc.name}:part1",
+	]
+	assert sorted(r for _m, kw in calls for r in kw["rows"]) == sorted(r.name for r in doc.rows)
 	assert frappe.db.get_value("Outbound Lead Batch", doc.name, "status") == "Queued"
 	with pytest.raises(frappe.ValidationError):
 		outbound_batch.process(doc.name)  # already queued
-	counts = outbound_batch.run(doc.name)  # what the worker does
-	assert counts["accepted_count"] == 3
+	first, second = (kw for _m, kw in calls)
+	outbound_batch.run_part(doc.name, first["rows"], total=3)  # what the workers do
+	assert frappe.db.get_value("Outbound Lead Batch", doc.name, "status") == "Processing"
+	outbound_batch.run_part(doc.name, second["rows"], total=3)
+	done = frappe.get_doc("Outbound Lead Batch", doc.name)
+	assert (done.status, done.accepted_count, done.pending_count) == ("Processed", 3, 0)
+	assert len({r.lead for r in done.rows if r.lead}) == 3
+	outbound_batch.run_part(doc.name, first["rows"], total=3)  # a job run twice creates nothing more
+	assert frappe.db.count("Lead", {"name": ("in", [r.lead for r in done.rows])}) == 3
+	assert (
+		len(frappe.get_all("Outbound Lead Batch Row", filters={"parent": doc.name, "lead": ("is", "set")}))
+		== 3
+	)
 
 
 def test_a_failing_row_is_held_and_the_others_carry_on(monkeypatch):
