@@ -45,6 +45,33 @@ def summary_ms(samples):
 
 
 @contextmanager
+def on_site(site: str):
+	"""Run the block connected to ``site``, then reconnect to the site this process was on.
+
+	For baselines on a site without the app in the same process and run as the app's scenarios; the
+	switch (a new connection) happens outside the timings.
+	"""
+	current = frappe.local.site
+	if site == current:
+		yield
+		return
+	sites_path = frappe.local.sites_path
+	_connect(site, sites_path)
+	try:
+		yield
+	finally:
+		frappe.db.rollback()
+		_connect(current, sites_path)
+
+
+def _connect(site: str, sites_path: str) -> None:
+	frappe.destroy()
+	frappe.init(site=site, sites_path=sites_path)
+	frappe.connect()
+	frappe.set_user("Administrator")
+
+
+@contextmanager
 def timer(store: list):
 	start = time.perf_counter()
 	yield
@@ -53,18 +80,23 @@ def timer(store: list):
 
 def ensure_reps():
 	for email in REPS:
-		if not frappe.db.exists("User", email):
-			user = frappe.get_doc(
-				{
-					"doctype": "User",
-					"email": email,
-					"first_name": email.split("@")[0],
-					"send_welcome_email": 0,
-				}
-			)
-			user.insert(ignore_permissions=True)
-			user.add_roles("Sales User")
+		ensure_user(email)
 	frappe.db.commit()
+
+
+def ensure_user(email: str) -> None:
+	"""A Sales User for the benchmarks (kept between runs, like the reps)."""
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": email.split("@")[0],
+				"send_welcome_email": 0,
+			}
+		)
+		user.insert(ignore_permissions=True)
+		user.add_roles("Sales User")
 
 
 def machine():

@@ -28,7 +28,11 @@ def _connect(context):
 
 @lead_policy.command("bench")
 @click.argument(
-	"which", type=click.Choice(["insert", "bulk", "scale", "recycle", "sla", "http", "all"]), default="insert"
+	"which",
+	type=click.Choice(
+		["insert", "bulk", "workers", "scale", "recycle", "sla", "nurture", "reports", "http", "all"]
+	),
+	default="insert",
 )
 @click.option("--leads", default=200, help="Leads per scenario and round (insert benchmark)")
 @click.option("--rounds", default=3, help="Rounds of interleaved scenarios (insert benchmark)")
@@ -36,10 +40,17 @@ def _connect(context):
 @click.option("--sizes", default="10000,100000", help="Table sizes for the scale benchmark")
 @click.option("--recycle-leads", default=100_000, help="Leads in the table copy (recycle benchmark)")
 @click.option("--sla-leads", default=100_000, help="Open leads in the table copy (sla benchmark)")
+@click.option("--nurture-leads", default=100_000, help="Enrolled leads (nurture benchmark)")
+@click.option("--report-leads", default=100_000, help="Leads in the table copy (reports benchmark)")
 @click.option("--workers", default=4, help="Gunicorn workers per site (http benchmark)")
+@click.option("--rq-workers", default="1,2,4", help="RQ worker counts to try, comma-separated (workers)")
 @click.option("--clients", default="4,8,16", help="Concurrent clients to try, comma-separated (http)")
 @click.option("--client-leads", default=30, help="Leads per client and round (http benchmark)")
-@click.option("--plain-site", default="test.localhost", help="Site with ERPNext but not the app (http)")
+@click.option(
+	"--plain-site",
+	default="test.localhost",
+	help="Site with ERPNext but not the app, for the baselines (insert, bulk, http); '' for none",
+)
 @pass_context
 def bench(
 	context,
@@ -50,7 +61,10 @@ def bench(
 	sizes,
 	recycle_leads,
 	sla_leads,
+	nurture_leads,
+	report_leads,
 	workers,
+	rq_workers,
 	clients,
 	client_leads,
 	plain_site,
@@ -65,9 +79,24 @@ def bench(
 		from benchmarks import bulk_intake, lead_insert, scale
 
 		if which in ("insert", "all"):
-			click.echo(lead_insert.run(leads=leads, rounds=rounds))
+			click.echo(lead_insert.run(leads=leads, rounds=rounds, plain_site=plain_site or None))
+		if which in ("profile", "all"):
+			from benchmarks import profile_insert
+
+			click.echo(profile_insert.run(leads=leads))
 		if which in ("bulk", "all"):
-			click.echo(bulk_intake.run(leads=bulk_leads))
+			click.echo(bulk_intake.run(leads=bulk_leads, plain_site=plain_site or None))
+		if which in ("workers", "all"):
+			from benchmarks import bulk_workers
+
+			report, broken = bulk_workers.run(
+				leads=bulk_leads,
+				workers=tuple(int(k) for k in rq_workers.split(",")),
+				plain_site=plain_site or None,
+			)
+			click.echo(report)
+			if broken:
+				raise click.ClickException("bulk intake broken: " + "; ".join(broken))
 		if which in ("scale", "all"):
 			click.echo(scale.run(sizes=tuple(int(s) for s in sizes.split(","))))
 		if which in ("recycle", "all"):
@@ -78,6 +107,14 @@ def bench(
 			from benchmarks import sla_scan
 
 			click.echo(sla_scan.run(size=sla_leads))
+		if which in ("nurture", "all"):
+			from benchmarks import nurture_run
+
+			click.echo(nurture_run.run(size=nurture_leads))
+		if which in ("reports", "all"):
+			from benchmarks import reports_scan
+
+			click.echo(reports_scan.run(size=report_leads))
 		if which == "http":
 			from benchmarks import http_load
 
