@@ -24,7 +24,7 @@ from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
 
-from lead_policy import lead_writes
+from lead_policy import bulk_rows, lead_writes
 from lead_policy.assignment import todo, workload
 from lead_policy.assignment.handover import (
 	HandoverRequest,
@@ -457,33 +457,34 @@ class LogEntry:
 
 
 def _log(doc, entry: LogEntry) -> None:
-	frappe.get_doc(
-		{
-			"doctype": "Lead Assignment Log",
-			"lead": doc.name,
-			"assigned_to": entry.user,
-			"previous_owner": entry.previous,
-			"assignment_type": entry.kind,
-			"assignment_rule": entry.rule,
-			"assigned_by": frappe.session.user,
-			"assigned_on": now_datetime(),
-			"reason": entry.reason,
-			"candidates": json.dumps(
-				[
-					{
-						"user": c.user,
-						"load": c.load,
-						"open": c.open_count,
-						"capacity": c.capacity,
-						"skipped": c.skipped,
-					}
-					for c in entry.candidates
-				]
-			)
-			if entry.candidates
-			else None,
-		}
-	).db_insert()
+	values = {
+		"lead": doc.name,
+		"assigned_to": entry.user,
+		"previous_owner": entry.previous,
+		"assignment_type": entry.kind,
+		"assignment_rule": entry.rule,
+		"assigned_by": frappe.session.user,
+		"assigned_on": now_datetime(),
+		"reason": entry.reason,
+		"candidates": json.dumps(
+			[
+				{
+					"user": c.user,
+					"load": c.load,
+					"open": c.open_count,
+					"capacity": c.capacity,
+					"skipped": c.skipped,
+				}
+				for c in entry.candidates
+			]
+		)
+		if entry.candidates
+		else None,
+	}
+	if lead_writes.inserting(doc) and bulk_rows.active():
+		bulk_rows.add("Lead Assignment Log", values)  # an import writes the chunk's logs at once
+	else:
+		frappe.get_doc({"doctype": "Lead Assignment Log", **values}).db_insert()
 
 
 # Set (with expiry) by the first worker to send the managers'-queue notice; the others see it and

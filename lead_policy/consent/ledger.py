@@ -22,7 +22,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, get_datetime, now_datetime
 
-from lead_policy import lead_writes
+from lead_policy import bulk_rows, lead_writes
 from lead_policy.consent import resubscription, suppression
 from lead_policy.consent.deletion import carry_over_withdrawals
 from lead_policy.permissions import is_manager, is_system_manager
@@ -177,12 +177,21 @@ def _record_first_consents(doc, entries: list[dict]) -> bool:
 	):
 		return False
 	rows, held = [], []
+	# in an import (lead_policy.bulk_rows) the rows are checked here and written with the chunk's
+	# other rows; a request waiting for confirmation needs its row at once
+	bulk = bulk_rows.active() and not any(e.get("status") == policy.PENDING for e in entries)
 	for entry in entries:
 		row = _new_row(doc.name, **{"source": "API", **entry})
 		row.lead_name, row.email_id = doc.get("lead_name"), doc.get("email_id")
 		row.flags.lead_policy_skip_refresh = True
 		row.flags[FIRST_CONSENT] = True
-		row.insert(ignore_permissions=True)
+		if bulk:
+			row.set("__islocal", True)
+			validate_consent(row)  # what the controller checks on insert
+			row.name = bulk_rows.add(LEDGER, row.get_valid_dict(convert_dates_to_str=True))
+			row.creation = now_datetime()
+		else:
+			row.insert(ignore_permissions=True)
 		rows.append(row)
 		if row.status == policy.PENDING:
 			held.append(row.name)

@@ -31,7 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
-from lead_policy import lead_writes
+from lead_policy import bulk_rows, lead_writes
 from lead_policy.intake import email_leads as email_intake
 from lead_policy.intake import payload as intake_payload
 from lead_policy.intake import repeat_enquiry, retry, validation_todo
@@ -179,11 +179,13 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 		# name, and they must exist before assignment writes the handover note in the same insert
 		doc.flags.lead_policy_consent = enquiry.consent
 	frappe.db.savepoint(SAVEPOINT)
+	kept = bulk_rows.mark()  # an import's derived rows of this lead go if it is rolled back
 	try:
 		doc.insert(ignore_permissions=True)
 		record_activity(doc.name, enquiry, message)
 	except Exception as e:
 		retry.undo_to(SAVEPOINT, e)
+		bulk_rows.discard(kept)
 		# the payload's fault only when trying again would fail the same way: a collision with another
 		# request (ERPNext's Contact named after the same person, a deadlock) is retried by the caller
 		# (``intake.retry``), never refused as a malformed payload

@@ -16,9 +16,9 @@ This module is the batch itself: its form, loading the list file (read by ``outb
 its runs. Nothing is dropped: every row keeps its status and reason, and the batch counts them.
 Held rows can be corrected and vetted again. Batches above ``SYNC_LIMIT`` rows run in the background
 (queue "long"), one job per chunk of ``CHUNK`` rows, so that several RQ workers (on one machine or
-many, sharing the site's database and Redis) vet a large list at once; each job commits row by row,
-so no job holds the reps' workload rows (locked while a lead is assigned) for longer than one lead,
-and the last job to finish marks the batch Processed. A failing row is logged and held, the others
+many, sharing the site's database and Redis) vet a large list at once; each job commits every
+``COMMIT_EVERY`` rows, so no job holds the reps' workload rows (locked while a lead is assigned) for
+long, and the last job to finish marks the batch Processed. A failing row is logged and held, the others
 carry on; a job that fails leaves its rows Pending for the next run.
 """
 
@@ -30,6 +30,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import get_job_status
 
+from lead_policy import bulk_rows
 from lead_policy.intake import outbound_file, outbound_vetting
 from lead_policy.permissions import require_manager
 from lead_policy.policy import cleaning, jobs, vetting
@@ -40,6 +41,9 @@ BATCH = "Outbound Lead Batch"
 ROW = "Outbound Lead Batch Row"
 SYNC_LIMIT = 100
 CHUNK = 100  # rows per commit in a run, and per job when a large batch is split
+# a part of a split run commits every few rows: the reps' workload rows, locked while a lead is
+# assigned, are held that long, and the leads' derived rows are written in one INSERT per table
+COMMIT_EVERY = 10
 JOB_TIMEOUT = 4 * 3600
 # no progress for this long, and no job waiting or running: the run died (a chunk takes seconds)
 STALE_AFTER_MINUTES = 15
@@ -180,11 +184,15 @@ def run_part(batch: str, rows: list[str], total: int | None = None) -> None:
 		wanted = set(rows)
 		chunk = [r for r in doc.rows if r.name in wanted and r.status in (vetting.PENDING, vetting.HELD)]
 
+		done_rows: dict[str, dict] = {}
+
 		def each(name: str, update: dict) -> None:
-			frappe.db.bulk_update(ROW, {name: update}, update_modified=False)
-			_commit()
+			done_rows[name] = update
+			if len(done_rows) >= COMMIT_EVERY:
+				_keep(done_rows)
 
 		outbound_vetting.vet_chunk(doc, chunk, outbound_vetting.VettingContext(doc), each=each)
+		_keep(done_rows)
 		counts = _save_counts(doc)
 		_commit()
 		done = (total or 0) - counts["pending_count"]
@@ -211,6 +219,15 @@ def run_part(batch: str, rows: list[str], total: int | None = None) -> None:
 			_finish(batch)
 	if failed:
 		raise frappe.ValidationError(_("Outbound Lead Batch {0}: a part of the run failed").format(batch))
+
+
+def _keep(done_rows: dict[str, dict]) -> None:
+	"""Commit the rows vetted so far, with their leads and the leads' derived rows."""
+	bulk_rows.flush()
+	if done_rows:
+		frappe.db.bulk_update(ROW, dict(done_rows), update_modified=False)
+		done_rows.clear()
+	_commit()
 
 
 def _finish(batch: str) -> None:

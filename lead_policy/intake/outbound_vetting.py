@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html
 
+from lead_policy import bulk_rows
 from lead_policy.consent import ledger as consent
 from lead_policy.consent import suppression
 from lead_policy.intake import capture as intake
@@ -62,54 +63,57 @@ class VettingContext:
 def vet_chunk(doc, chunk, context: VettingContext, each=None) -> dict:
 	"""Vet the rows ``chunk`` of batch ``doc``; their new status, reason and lead, by row name.
 
-	``each(row_name, update)``, if given, is called after every row (a parallel run commits there).
+	``each(row_name, update)``, if given, is called after every row (a parallel run commits there,
+	after ``bulk_rows.flush()``).
 	"""
 	prepared = [_facts(row, context) for row in chunk]
 	suppressed = _suppressed(prepared)
 	updates = {}
-	for row, facts in zip(chunk, prepared, strict=True):
-		try:
-			facts = {k: v for k, v in facts.items() if not k.startswith("_")}
-			facts["suppressed"] = tuple(suppressed.get(row.name, ()))
-			verdict = vetting.vet(vetting.Row(**facts), context.rules)
-			if verdict.status == vetting.ACCEPTED:
-				status, reason, lead = _create_lead(doc, row)
-			else:
-				status, reason, lead = verdict.status, _reasons(verdict.reasons), None
-		except Exception as e:
-			kind = retry.transient_kind(e)
-			if kind in retry_policy.WHOLE_TRANSACTION_LOST:
-				# the database threw away the whole transaction, with the leads of the rows before this one:
-				# their verdicts would name leads that no longer exist. The run fails (run() marks the batch
-				# Failed, earlier chunks stay committed) and pressing Vet and Create Leads again redoes them.
-				raise
-			frappe.log_error(
-				title=_("Outbound Lead Batch {0}: row {1} failed").format(doc.name, row.idx),
-				reference_doctype=doc.doctype,
-				reference_name=doc.name,
-			)
-			if kind:
-				# a collision with another request, not the row's fault: left Pending for the next run. Not
-				# tried again here: only a fresh transaction sees the other request's rows, and this one
-				# still holds the chunk's other leads
-				status, reason, lead = (
-					vetting.PENDING,
-					_(
-						"Not created: another process was saving at the same moment ({0}). Press Vet and"
-						" Create Leads again to create it."
-					).format(_(kind)),
-					None,
+	# the leads' derived rows (owner's ToDo, consent, logs) are written per chunk (lead_policy.bulk_rows)
+	with bulk_rows.batched():
+		for row, facts in zip(chunk, prepared, strict=True):
+			try:
+				facts = {k: v for k, v in facts.items() if not k.startswith("_")}
+				facts["suppressed"] = tuple(suppressed.get(row.name, ()))
+				verdict = vetting.vet(vetting.Row(**facts), context.rules)
+				if verdict.status == vetting.ACCEPTED:
+					status, reason, lead = _create_lead(doc, row)
+				else:
+					status, reason, lead = verdict.status, _reasons(verdict.reasons), None
+			except Exception as e:
+				kind = retry.transient_kind(e)
+				if kind in retry_policy.WHOLE_TRANSACTION_LOST:
+					# the database threw away the whole transaction, with the leads of the rows before this one:
+					# their verdicts would name leads that no longer exist. The run fails (run() marks the batch
+					# Failed, earlier chunks stay committed) and pressing Vet and Create Leads again redoes them.
+					raise
+				frappe.log_error(
+					title=_("Outbound Lead Batch {0}: row {1} failed").format(doc.name, row.idx),
+					reference_doctype=doc.doctype,
+					reference_name=doc.name,
 				)
-			else:
-				status, reason, lead = (
-					vetting.HELD,
-					_("Could not be processed: {0}").format(escape_html(str(e))[:500]),
-					None,
-				)
-		row.status, row.reason, row.lead = status, reason, lead
-		updates[row.name] = {"status": status, "reason": reason, "lead": lead}
-		if each:
-			each(row.name, updates[row.name])
+				if kind:
+					# a collision with another request, not the row's fault: left Pending for the next run. Not
+					# tried again here: only a fresh transaction sees the other request's rows, and this one
+					# still holds the chunk's other leads
+					status, reason, lead = (
+						vetting.PENDING,
+						_(
+							"Not created: another process was saving at the same moment ({0}). Press Vet and"
+							" Create Leads again to create it."
+						).format(_(kind)),
+						None,
+					)
+				else:
+					status, reason, lead = (
+						vetting.HELD,
+						_("Could not be processed: {0}").format(escape_html(str(e))[:500]),
+						None,
+					)
+			row.status, row.reason, row.lead = status, reason, lead
+			updates[row.name] = {"status": status, "reason": reason, "lead": lead}
+			if each:
+				each(row.name, updates[row.name])
 	return updates
 
 

@@ -985,6 +985,61 @@ def test_a_failing_row_is_held_and_the_others_carry_on(monkeypatch):
 	assert "disk full" in doc.rows[0].reason
 
 
+def test_a_batch_gives_its_leads_the_rows_a_single_capture_gives_written_per_chunk(env, monkeypatch):
+	"""An outbound batch writes each lead's ToDo, comment, consent rows and assignment log with one
+	INSERT per table (lead_policy.bulk_rows); the owner is told once; a lead rolled back to its
+	savepoint leaves none of its rows behind."""
+	inserted = []
+	real_bulk, real_activity = frappe.db.bulk_insert, intake.record_activity
+	monkeypatch.setattr(
+		frappe.db,
+		"bulk_insert",
+		lambda doctype, *a, **kw: (inserted.append(doctype), real_bulk(doctype, *a, **kw))[1],
+	)
+	rolled_back = []
+
+	def failing_activity(lead, enquiry, message):
+		if enquiry.values.get("first_name") == "Boom":
+			rolled_back.append(lead)
+			raise RuntimeError("disk full")
+		return real_activity(lead, enquiry, message)
+
+	monkeypatch.setattr(intake, "record_activity", failing_activity)
+	told_before = frappe.db.count("Notification Log", {"for_user": env, "type": "Assignment"})
+	doc = batch(
+		[{"first_name": f"B{i}", "email_id": email()} for i in range(3)]
+		+ [{"first_name": "Boom", "email_id": email()}]
+	)
+	outbound_batch.process(doc.name)
+	doc.reload()
+	assert [r.status for r in doc.rows] == ["Accepted"] * 3 + ["Held"]
+	assert {"ToDo", "Comment", "Lead Consent", "Lead Assignment Log"} <= set(inserted)
+	leads = [r.lead for r in doc.rows[:3]]
+	for lead in leads:
+		row = frappe.db.get_value("Lead", lead, ["lead_owner", "_assign", "consent_status"], as_dict=True)
+		assert row.lead_owner == env and json.loads(row._assign) == [env] and row.consent_status
+		todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Lead", "reference_name": lead, "status": "Open"},
+			pluck="allocated_to",
+		)
+		assert todos == [env]
+		assert frappe.db.exists("Comment", {"reference_name": lead, "comment_type": "Assigned"})
+		assert frappe.db.exists("Lead Assignment Log", {"lead": lead, "assigned_to": env})
+		evidence = frappe.get_all("Lead Consent", filters={"lead": lead}, pluck="evidence")
+		assert evidence and all(doc.name in e for e in evidence)
+	assert frappe.db.count("Notification Log", {"for_user": env, "type": "Assignment"}) == told_before + 1
+	(gone,) = rolled_back
+	assert not frappe.db.exists("Lead", gone)
+	for doctype, field in (
+		("ToDo", "reference_name"),
+		("Comment", "reference_name"),
+		("Lead Consent", "lead"),
+		("Lead Assignment Log", "lead"),
+	):
+		assert not frappe.db.exists(doctype, {field: gone}), doctype
+
+
 def test_outbound_processing_is_for_managers():
 	doc = batch([{"first_name": "Ann", "email_id": email()}])
 	frappe.set_user(_user_with_roles("lp-intake-rep@example.com", ["Sales User"]))
