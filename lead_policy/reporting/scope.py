@@ -105,6 +105,19 @@ def scope_from(filters, user: str | None = None) -> Scope:
 		campaign=filters.get("campaign") or None,
 		lead_owner=filters.get("lead_owner") or None,
 	)
+	if not scope.company and len(set(frappe.get_all("Company", pluck="default_currency"))) > 1:
+		# amounts of companies with different currencies cannot be added up: the user's (or the site's)
+		# default company is shown, and the note says how to see another, rather than refusing the report
+		scope.company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
+			"Global Defaults", "default_company"
+		)
+		if scope.company:
+			scope.notes.append(
+				_(
+					"The companies keep their books in different currencies: these are the figures of {0};"
+					" choose a Company to see another."
+				).format(scope.company)
+			)
 	scope.currency = money_currency(scope)
 	scope.readable = readable_leads_query(user)
 	# Frappe adds conditions to the list query only for what restricts the user, so a user who reads

@@ -532,3 +532,26 @@ def test_the_conversion_card_agrees_with_the_summary_report(reps):
 	assert text.startswith(row["actual"]) and "target 40" in text
 	assert frappe.db.exists("Dashboard Chart", "Leads This Month by Band")
 	assert frappe.db.exists("Number Card", "Lead Conversion vs Target")
+
+
+def test_companies_in_different_currencies_show_the_default_company_with_a_note(company):
+	"""A report without a Company on a site whose companies keep different currencies shows the
+	default company's figures and says so, instead of refusing to run."""
+	currency = frappe.get_cached_value("Company", company, "default_currency")
+	other_currency = "EUR" if currency != "EUR" else "USD"
+	if not frappe.db.exists("Company", {"default_currency": other_currency}):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": "_LP Other Currency Company",
+				"abbr": "_LPOC",
+				"default_currency": other_currency,
+				"country": "Germany" if other_currency == "EUR" else "United States",
+			}
+		).insert()
+	frappe.defaults.set_user_default("Company", company)
+	try:
+		result = report("Lead Source Performance", APRIL)
+	finally:
+		frappe.defaults.clear_user_default("Company")
+	assert f"the figures of {company}" in result.message
