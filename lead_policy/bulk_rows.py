@@ -49,9 +49,16 @@ def batched():
 
 def add(doctype: str, values: dict) -> str:
 	"""Keep one row of ``doctype`` (a doctype named by hash) for the next flush; returns its name."""
+	row = with_defaults(values)
+	active().rows[doctype].append(row)
+	return row["name"]
+
+
+def with_defaults(values: dict) -> dict:
+	"""``values`` with the standard columns a document insert would set (name by hash, owner, times)."""
 	now = now_datetime()
 	user = frappe.session.user
-	row = {
+	return {
 		"name": frappe.generate_hash(length=10),
 		"owner": user,
 		"creation": now,
@@ -61,8 +68,6 @@ def add(doctype: str, values: dict) -> str:
 		"idx": 0,
 		**{k: v for k, v in values.items() if v is not None},
 	}
-	active().rows[doctype].append(row)
-	return row["name"]
 
 
 def assigned(user: str, lead: str) -> None:

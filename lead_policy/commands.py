@@ -30,7 +30,19 @@ def _connect(context):
 @click.argument(
 	"which",
 	type=click.Choice(
-		["insert", "bulk", "workers", "scale", "recycle", "sla", "nurture", "reports", "http", "all"]
+		[
+			"insert",
+			"profile",
+			"bulk",
+			"workers",
+			"scale",
+			"recycle",
+			"sla",
+			"nurture",
+			"reports",
+			"http",
+			"all",
+		]
 	),
 	default="insert",
 )

@@ -1,17 +1,20 @@
-"""The ToDos the app puts on a lead, made as Frappe's ``assign_to.add`` makes them, but from the lead in
+"""The ToDos the app puts on a lead, made as Frappe's ``assign_to.add`` makes them, from the lead in
 memory.
 
 ``assign_to.add`` (which Frappe's own Assignment Rule uses too) reads the lead from the database
 twice after inserting the ToDo: once in ``ToDo.add_assign_comment`` for the "assigned" comment and once
 for the assignee's permission check; and ``ToDo.update_in_reference`` locks and reads the lead's open
-ToDos to rewrite its ``_assign`` list. Here the ToDo is still inserted through the ORM (its validation
-and the hooks of Frappe and other apps run as usual), but the comment is added to the lead the caller
-holds, and on a lead being inserted (lead_policy.lead_writes) the ``_assign`` list is extended in
-memory and written with the lead's other derived fields: nobody else can hold a ToDo on a lead that
-is not committed yet. Per assignment that is 5 queries instead of 15 (benchmarks/README.md).
+ToDos to rewrite its ``_assign`` list.
 
-In an import (lead_policy.bulk_rows) the ToDo and its comment are rows of the chunk's bulk insert
-instead, and the rep is told once per chunk.
+* On a lead being inserted (lead_policy.lead_writes), which has no ToDo, no open form and nobody
+  following it yet, the owner's ToDo and its "assigned" comment are written as the rows those
+  controllers would write (ToDo.validate's words), ``_assign`` goes with the lead's other derived
+  fields, and the rep is notified as ``assign_to.add`` does; in an import (lead_policy.bulk_rows) the
+  rows join the chunk's bulk insert and the rep is told once per chunk. What is skipped is the ORM's
+  per-document machinery for those two rows (hooks of Frappe and other apps on ToDo and Comment).
+* Any other ToDo (an existing lead, the validation ToDo) is inserted through the ORM, with the
+  comment added to the lead the caller holds and, on a new lead, the ``_assign`` list extended in
+  memory.
 """
 
 import json
@@ -20,6 +23,7 @@ import frappe
 from frappe import _
 from frappe.desk.form.assign_to import notify_assignment
 from frappe.desk.form.document_follow import follow_document
+from frappe.desk.notifications import delete_notification_count_for
 from frappe.share import add_docshare
 from frappe.utils import get_fullname, nowdate, strip_html
 
@@ -63,8 +67,8 @@ def assign(lead, user: str, description: str, priority: str = "Medium") -> None:
 		return
 	if not (strip_html(description or "") or "<img" in (description or "")):
 		description = _("Assignment for {0} {1}").format(_(lead.doctype), lead.name)
-	if lead_writes.inserting(lead) and bulk_rows.active():
-		_assign_in_bulk(lead, user, description, priority)
+	if lead_writes.inserting(lead):
+		_assign_new_lead(lead, user, description, priority)
 	else:
 		todo = insert_todo(lead, {"allocated_to": user, "description": description, "priority": priority})
 		notify_assignment(
@@ -81,11 +85,21 @@ def assign(lead, user: str, description: str, priority: str = "Medium") -> None:
 		follow_document(lead.doctype, lead.name, user)
 
 
-def _assign_in_bulk(lead, user: str, description: str, priority: str) -> None:
-	"""The same ToDo, comment and assignment list, kept for the chunk's bulk insert
-	(lead_policy.bulk_rows); the rep is told once per chunk."""
+def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
+	"""The ToDo, its comment and the assignment list of a lead being inserted, written as rows.
+
+	A new lead has no ToDo, no open form and nobody following it, so what the ToDo and Comment
+	controllers add to a plain insert (reading the lead again, recounting its ToDos, telling open
+	forms) has nothing to do; the rows are the ones they would write, with ToDo.validate's words, and
+	the rep's ToDo count is refreshed as Frappe's hooks would. In an import (lead_policy.bulk_rows)
+	they join the chunk's bulk insert and the rep is told once per chunk; otherwise they are inserted
+	now and the rep is notified as ``assign_to.add`` does. Frappe's own Assignment Rule pays about
+	twice as much per lead for the same rows (benchmarks/README.md).
+	"""
+	bulk = bulk_rows.active()
+	write = bulk_rows.add if bulk else _insert
 	by = frappe.session.user
-	bulk_rows.add(
+	write(
 		"ToDo",
 		{
 			"status": "Open",
@@ -104,7 +118,7 @@ def _assign_in_bulk(lead, user: str, description: str, priority: str) -> None:
 		text = _("{0} self assigned this task: {1}").format(get_fullname(by), description)
 	else:
 		text = _("{0} assigned {1}: {2}").format(get_fullname(by), get_fullname(user), description)
-	bulk_rows.add(
+	write(
 		"Comment",
 		{
 			"comment_type": "Assigned",
@@ -116,4 +130,12 @@ def _assign_in_bulk(lead, user: str, description: str, priority: str) -> None:
 	)
 	assigned = json.loads(lead.get("_assign") or "[]")
 	lead_writes.set_values(lead, {"_assign": json.dumps([*assigned, user])})
-	bulk_rows.assigned(user, lead.name)
+	if bulk:
+		bulk_rows.assigned(user, lead.name)
+	else:
+		delete_notification_count_for("ToDo")  # the rep's ToDo count, as Frappe's "*" on_update hook does
+		notify_assignment(by, user, lead.doctype, lead.name, action="ASSIGN", description=description)
+
+
+def _insert(doctype: str, values: dict) -> None:
+	frappe.get_doc({"doctype": doctype, **bulk_rows.with_defaults(values)}).db_insert()

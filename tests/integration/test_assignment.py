@@ -34,6 +34,19 @@ def test_new_lead_gets_owner_todo_and_reason(reps):
 	assert todos == [lead.lead_owner]
 	assert lead.lead_owner in json.loads(lead._assign)
 	assert "Rule Everyone matched" in lead.assignment_reason
+	# the ToDo and its timeline comment are full rows, as Frappe's own assignment writes them
+	(todo,) = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead.name},
+		fields=["name", "creation", "owner", "assigned_by", "date"],
+	)
+	assert todo.creation and todo.owner == todo.assigned_by == frappe.session.user and todo.date
+	(comment,) = frappe.get_all(
+		"Comment",
+		filters={"reference_doctype": "Lead", "reference_name": lead.name, "comment_type": "Assigned"},
+		fields=["content", "creation"],
+	)
+	assert comment.creation and frappe.utils.get_fullname(lead.lead_owner) in comment.content
 	log = frappe.get_last_doc("Lead Assignment Log", filters={"lead": lead.name})
 	assert log.assignment_type == "Automatic" and log.assigned_to == lead.lead_owner
 	assert {c["user"] for c in json.loads(log.candidates)} == set(reps[:2])
