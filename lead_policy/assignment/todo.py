@@ -26,6 +26,7 @@ from frappe.desk.form.document_follow import follow_document
 from frappe.desk.notifications import delete_notification_count_for
 from frappe.share import add_docshare
 from frappe.utils import get_fullname, nowdate, strip_html
+from frappe.utils.html_utils import sanitize_html
 
 from lead_policy import bulk_rows, lead_writes
 
@@ -99,6 +100,8 @@ def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
 	bulk = bulk_rows.active()
 	write = bulk_rows.add if bulk else _insert
 	by = frappe.session.user
+	# the ORM would sanitise these (Text Editor field, Comment.validate): rows written directly must too
+	description = sanitize_html(description, always_sanitize=True)
 	write(
 		"ToDo",
 		{
@@ -118,6 +121,7 @@ def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
 		text = _("{0} self assigned this task: {1}").format(get_fullname(by), description)
 	else:
 		text = _("{0} assigned {1}: {2}").format(get_fullname(by), get_fullname(user), description)
+	text = sanitize_html(text, always_sanitize=True, disallowed_tags=["form", "input", "button"])
 	write(
 		"Comment",
 		{

@@ -290,3 +290,24 @@ def test_reassign_refuses_guest_and_handover_fields_are_locked_for_reps(reps):
 	handover.to_user = reps[2]
 	with pytest.raises(frappe.PermissionError):
 		handover.save()
+
+
+def test_a_new_leads_todo_and_comment_are_sanitised_like_the_orms(reps):
+	"""The owner's ToDo and comment of a new lead are written as rows: markup from a reason is
+	cleaned as the ORM cleans it."""
+	from lead_policy import lead_writes
+	from lead_policy.assignment import todo
+
+	lead = make_lead()
+	with lead_writes.after_insert(lead):
+		todo.assign(lead, reps[2], 'Call back <img src=x onerror="alert(1)">', "Medium")
+	(description,) = frappe.get_all(
+		"ToDo", filters={"reference_name": lead.name, "allocated_to": reps[2]}, pluck="description"
+	)
+	(content,) = frappe.get_all(
+		"Comment",
+		filters={"reference_name": lead.name, "comment_type": "Assigned", "content": ("like", "%Call back%")},
+		pluck="content",
+	)
+	assert "Call back" in description and "onerror" not in description
+	assert "onerror" not in content
