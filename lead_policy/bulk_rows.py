@@ -54,6 +54,13 @@ def add(doctype: str, values: dict) -> str:
 	return row["name"]
 
 
+def insert_now(doctype: str, values: dict) -> str:
+	"""Insert one such row at once (outside an import); returns its name."""
+	row = frappe.get_doc({"doctype": doctype, **with_defaults(values)})
+	row.db_insert()
+	return row.name
+
+
 def with_defaults(values: dict) -> dict:
 	"""``values`` with the standard columns a document insert would set (name by hash, owner, times)."""
 	now = now_datetime()

@@ -98,7 +98,7 @@ def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
 	twice as much per lead for the same rows (benchmarks/README.md).
 	"""
 	bulk = bulk_rows.active()
-	write = bulk_rows.add if bulk else _insert
+	write = bulk_rows.add if bulk else bulk_rows.insert_now
 	by = frappe.session.user
 	# the ORM would sanitise these (Text Editor field, Comment.validate): rows written directly must too
 	description = sanitize_html(description, always_sanitize=True)
@@ -139,7 +139,3 @@ def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
 	else:
 		delete_notification_count_for("ToDo")  # the rep's ToDo count, as Frappe's "*" on_update hook does
 		notify_assignment(by, user, lead.doctype, lead.name, action="ASSIGN", description=description)
-
-
-def _insert(doctype: str, values: dict) -> None:
-	frappe.get_doc({"doctype": doctype, **bulk_rows.with_defaults(values)}).db_insert()

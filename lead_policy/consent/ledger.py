@@ -172,9 +172,7 @@ def _record_first_consents(doc, entries: list[dict]) -> bool:
 	among the entries, or another lead with the address unsubscribed."""
 	if any(e.get("status") == policy.WITHDRAWN for e in entries):
 		return False
-	if any(
-		cint(lead["unsubscribed"]) for lead in leads_with_address(doc.email_id) if lead["name"] != doc.name
-	):
+	if _another_lead_unsubscribed(doc.email_id, doc.name):
 		return False
 	rows, held = [], []
 	# in an import (lead_policy.bulk_rows) the rows are checked here and written with the chunk's
@@ -185,13 +183,7 @@ def _record_first_consents(doc, entries: list[dict]) -> bool:
 		row.lead_name, row.email_id = doc.get("lead_name"), doc.get("email_id")
 		row.flags.lead_policy_skip_refresh = True
 		row.flags[FIRST_CONSENT] = True
-		if bulk:
-			row.set("__islocal", True)
-			validate_consent(row)  # what the controller checks on insert
-			row.name = bulk_rows.add(LEDGER, row.get_valid_dict(convert_dates_to_str=True))
-			row.creation = now_datetime()
-		else:
-			row.insert(ignore_permissions=True)
+		_write_first_row(row, bulk)
 		rows.append(row)
 		if row.status == policy.PENDING:
 			held.append(row.name)
@@ -206,6 +198,42 @@ def _record_first_consents(doc, entries: list[dict]) -> bool:
 	if held:
 		resubscription.request(doc.name, held)
 	return True
+
+
+def _another_lead_unsubscribed(email: str | None, lead: str) -> bool:
+	"""Whether a lead other than ``lead`` with this address (``leads_with_address``) is unsubscribed:
+	one indexed query, read on every new lead."""
+	if not email:
+		return False
+	table = frappe.qb.DocType("Lead")
+	return bool(
+		frappe.qb.from_(table)
+		.select(table.name)
+		.where(
+			(table.email_id == email.strip())
+			& table.anonymised_on.isnull()
+			& (table.unsubscribed == 1)
+			& (table.name != lead)
+		)
+		.limit(1)
+		.run()
+	)
+
+
+def _write_first_row(row, bulk: bool) -> None:
+	"""One of a new lead's first consent rows, written as the row the ORM would insert: its defaults,
+	the controller's checks (``validate_consent``) and Frappe's own field checks (mandatory, options,
+	length, HTML sanitised), without the per-document machinery around them, which has nothing to do
+	here: the links are to the lead inserted a moment ago and to the session user, and the row's own
+	after_insert is switched off by ``lead_policy_skip_refresh``. In an import the row joins the
+	chunk's bulk insert (lead_policy.bulk_rows), otherwise it is inserted at once."""
+	row.set("__islocal", True)
+	row._set_defaults()
+	validate_consent(row)
+	row._validate()
+	values = row.get_valid_dict(convert_dates_to_str=True)
+	row.name = (bulk_rows.add if bulk else bulk_rows.insert_now)(LEDGER, values)
+	row.creation = now_datetime()
 
 
 def _suppressed_address_withdrawal(doc) -> list[dict]:

@@ -266,6 +266,40 @@ def test_consent_passed_at_lead_creation_becomes_ledger_rows():
 		bad.insert()
 
 
+def test_a_new_leads_first_consent_row_is_checked_and_cleaned_as_the_orm_would():
+	"""The first rows are written without the ORM's per-document machinery (ledger._write_first_row):
+	Frappe's own field checks still run on them."""
+	lead = frappe.get_doc(
+		{"doctype": "Lead", "first_name": "Vera", "email_id": f"{random_string(8).lower()}@example.com"}
+	)
+	lead.flags.lead_policy_consent = [
+		{
+			"channel": "Email",
+			"purpose": "Sales Contact",
+			"source": "API",
+			"evidence": "<b>ticked</b> the box<script>alert(1)</script>",
+		}
+	]
+	lead.insert()
+	row = frappe.get_all(
+		"Lead Consent",
+		filters={"lead": lead.name},
+		fields=["evidence", "consent_on", "lawful_basis", "lead_name", "email_id", "owner", "creation"],
+	)[0]
+	assert "<script" not in row.evidence and "ticked" in row.evidence
+	assert row.consent_on and row.creation and row.owner == "Administrator"
+	assert (row.lawful_basis, row.lead_name, row.email_id) == ("Consent", lead.lead_name, lead.email_id)
+
+	long = frappe.get_doc(
+		{"doctype": "Lead", "first_name": "Walt", "email_id": f"{random_string(8).lower()}@example.com"}
+	)
+	long.flags.lead_policy_consent = [
+		{"channel": "Email", "purpose": "Sales Contact", "source": "API", "source_reference": "x" * 141}
+	]
+	with pytest.raises(frappe.CharacterLengthExceededError):
+		long.insert()
+
+
 def test_sales_user_reads_but_cannot_edit_or_delete_consent():
 	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
 	lead = make_lead()
