@@ -144,7 +144,12 @@ def create_lead(
 	if result.created:
 		frappe.local.response["http_status_code"] = 201
 	out = result.as_dict()
-	out["validation_status"] = frappe.db.get_value("Lead", result.lead, "validation_status")
+	# a new lead's is known from its insert; a repeat enquiry's is the existing lead's
+	out["validation_status"] = (
+		result.validation_status
+		if result.created
+		else frappe.db.get_value("Lead", result.lead, "validation_status")
+	)
 	return out
 
 

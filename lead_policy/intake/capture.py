@@ -200,6 +200,7 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 		duplicate_of=doc.duplicate_of or None,
 		issues=issues,
 		matched_by=match.kind if match else None,
+		validation_status=doc.validation_status or None,
 	)
 
 

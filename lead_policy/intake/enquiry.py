@@ -35,6 +35,7 @@ class IntakeResult:
 	duplicate_of: str | None = None
 	issues: list[str] = field(default_factory=list)
 	matched_by: str | None = None  # how a duplicate was recognised (e-mail, phone, name and organisation)
+	validation_status: str | None = None  # a new lead's, as its validate set it (not in ``as_dict``)
 
 	def as_dict(self) -> dict:
 		return {
