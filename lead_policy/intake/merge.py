@@ -24,6 +24,7 @@ from lead_policy.consent import ledger as consent
 from lead_policy.intake.relink import relink_lead
 from lead_policy.intake.rules import region_of
 from lead_policy.interactions import followup
+from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager
 from lead_policy.policy import merge as policy
 from lead_policy.policy import validation as checks
@@ -67,6 +68,7 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 		frappe.db.set_value("ToDo", {"name": dup.validation_todo, "status": "Open"}, "status", "Closed")
 	held_back = _contact_not_taken_over(kept, dup)
 	plan = _consent_plan(kept, dup, held_back)
+	nurture.on_merge(keep, duplicate)  # before the enrolments move: one program at a time
 	moved = relink_lead(duplicate, keep, stay={"Lead Consent": plan.stay})
 	# activities moved with SQL: counts recounted, one follow-up ToDo left (the sooner date)
 	followup.after_merge(keep, duplicate, dup.get("follow_up_todo"), dup.get("next_follow_up"))

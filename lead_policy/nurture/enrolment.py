@@ -231,6 +231,24 @@ def exit_leads(leads, reason: str, note: str | None = None, rows=None) -> list[s
 	return list(current)
 
 
+def on_merge(keep: str, duplicate: str) -> None:
+	"""Before ``duplicate`` is merged into ``keep`` (lead_policy.intake.merge), whose records then move
+	to ``keep``: the lead must still be in one program at most. If both are enrolled, the duplicate's
+	enrolment ends (Merged into Another Lead); if only the duplicate is, its enrolment carries on for
+	the kept lead and takes the kept lead's place under the unique active key."""
+	current = active_enrolments([keep, duplicate])
+	if duplicate not in current:
+		return
+	if keep in current:
+		exit_leads(
+			[duplicate],
+			policy.MERGED,
+			_("Merged into {0}, which stays in program {1}.").format(keep, current[keep].program),
+		)
+		return
+	frappe.db.set_value(ENROLMENT, current[duplicate].name, "active_key", keep, update_modified=False)
+
+
 def _hot(leads: list[str], current: dict, rows=None) -> None:
 	"""The lead is ready for sales: its owner hears it now, and it gets a response clock from now
 	when none runs (a lead already answered keeps its first response: the clock measures that)."""

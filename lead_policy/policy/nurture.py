@@ -53,6 +53,7 @@ NO_ACTIVITY = "No Activity"
 REMOVED = "Removed by Hand"
 MOVED = "Moved to Another Program"
 NO_LONGER_MATCHES = "No Longer Matches"
+MERGED = "Merged into Another Lead"  # the lead it was merged into is in a program already
 EXIT_REASONS = (
 	BECAME_HOT,
 	REPLIED,
@@ -63,6 +64,7 @@ EXIT_REASONS = (
 	REMOVED,
 	MOVED,
 	NO_LONGER_MATCHES,
+	MERGED,
 )
 
 SLOW_DOWN = "Slow Down"

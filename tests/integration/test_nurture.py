@@ -10,6 +10,7 @@ from frappe.utils import add_days, getdate, nowdate
 
 from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD
 from lead_policy.consent.ledger import record_consent, record_opt_out
+from lead_policy.intake.merge import merge_leads
 from lead_policy.nurture import enrolment, programs, tracking
 from lead_policy.scheduler import nurture as job
 
@@ -277,6 +278,35 @@ def test_a_lead_is_never_in_two_programs(nurture):
 		frappe.db.get_value(ENROLMENT, {"lead": lead.name, "program": cold.name}, "exit_reason")
 		== "Removed by Hand"
 	)
+
+
+def test_merging_two_enrolled_leads_leaves_the_kept_lead_in_one_program(nurture):
+	keep, dup = warm_lead(first_name="Kept"), warm_lead(first_name="Other")
+	assert active(keep.name) and active(dup.name)
+	merge_leads(keep.name, dup.name)
+	rows = frappe.get_all(
+		ENROLMENT, filters={"lead": keep.name}, fields=["status", "exit_reason", "active_key"]
+	)
+	assert sorted((r.status, r.exit_reason or None, r.active_key) for r in rows) == [
+		("Active", None, keep.name),
+		("Exited", "Merged into Another Lead", None),
+	]
+	assert any("Merged into Another Lead" in c for c in timeline(keep.name))
+
+
+def test_a_merged_duplicates_enrolment_carries_on_for_the_kept_lead(nurture):
+	keep = make_lead(first_name="Kept")  # no company: Cold, and there is no Cold program
+	dup = warm_lead(first_name="Other")
+	assert active(keep.name) is None and active(dup.name)
+	merge_leads(keep.name, dup.name)  # the kept lead takes the company over and is Warm too
+	moved = active(keep.name)
+	assert moved and moved.program == nurture.name
+	assert frappe.db.get_value(ENROLMENT, moved.name, "active_key") == keep.name
+	# the unique active key is the kept lead's now: a second program is still refused
+	cold = make_program("_LP Cold Drip", templates=("_LP Nurture 1",), for_warm=0, for_cold=1)
+	row = frappe._dict({f: frappe.db.get_value("Lead", keep.name, f) for f in enrolment.LEAD_FIELDS})
+	assert enrolment.enrol(row, cold.name, "test") is None
+	assert frappe.db.count(ENROLMENT, {"lead": keep.name, "status": "Active"}) == 1
 
 
 def test_someone_who_cannot_write_the_lead_cannot_enrol_or_remove_it(nurture):
