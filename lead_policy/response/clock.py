@@ -113,6 +113,51 @@ def on_lead_update(doc) -> None:
 		_set(doc, {"respond_by": due, "response_target": target.name, "sla_warned_on": None})
 
 
+def on_band_changes(score_logs: list[dict], owners_before: dict[str, str | None]) -> None:
+	"""Rescoring (an activity, decay, a rule change) moved leads between bands with SQL, no save: the
+	same re-targeting ``on_lead_update`` makes, an upgrade shortening a running clock and a downgrade
+	never lengthening it. A lead this rescoring reassigned (``owners_before``: its owner before) keeps
+	the new owner's fresh clock. One query for the leads; a write only where Respond By moves."""
+	if not area_enabled(AREA):
+		return
+	moved = [
+		e["lead"] for e in score_logs or () if (e.get("old_band") or None) != (e.get("new_band") or None)
+	]
+	if not moved:
+		return
+	rows = frappe.get_all(
+		"Lead",
+		filters={"name": ("in", moved), "response_status": sla.PENDING},
+		fields=[
+			"name",
+			"lead_owner",
+			"status",
+			"score_band",
+			"source",
+			"received_at",
+			"creation",
+			"respond_by",
+			"first_responded_at",
+		],
+	)
+	targets, worktime = get_targets(), working_time()
+	for row in rows:
+		if (row.lead_owner or None) != (owners_before.get(row.name) or None):
+			continue
+		if not row.respond_by or not _clock_open(row):
+			continue
+		target = sla.choose_target(targets, row.score_band, row.source)
+		recomputed = sla.respond_by(_received(row), target, worktime) if target else None
+		due = sla.on_band_change(get_datetime(row.respond_by), recomputed)
+		if due != get_datetime(row.respond_by):
+			frappe.db.set_value(
+				"Lead",
+				row.name,
+				{"respond_by": due, "response_target": target.name, "sla_warned_on": None},
+				update_modified=False,
+			)
+
+
 def close(leads: list[str]) -> None:
 	"""Leads closed before anyone answered (converted, disqualified, Do Not Contact): nobody needs
 	to answer them any more. One UPDATE; an answered or missed clock keeps its verdict."""

@@ -22,6 +22,7 @@ from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
 from lead_policy.policy.problems import Problem
+from lead_policy.response import clock as response_clock
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
 
 RULES_CACHE_KEY = "lead_policy:scoring_rules"
@@ -418,6 +419,8 @@ def rescore_leads(leads: list[str], reason: str | None = None, as_of=None) -> in
 		frappe.db.delete("Lead Score Breakdown", {"parenttype": "Lead", "parent": ("in", changed_leads)})
 		_insert_breakdown(new_children, now)
 		write_score_logs(logs)
+		# before nurturing: a lead that leaves a program for Hot gets a clock from now only if none runs
+		response_clock.on_band_changes(logs, {row.name: row.lead_owner for row in rows})
 		nurture.on_band_changes(logs)  # Warm/Cold enter nurturing, Hot leaves it (policy 6)
 	return len(changed_leads)
 

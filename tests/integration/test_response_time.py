@@ -15,6 +15,7 @@ from lead_policy.consent.ledger import record_consent
 from lead_policy.policy.consent import MARKETING
 from lead_policy.response import escalation, targets
 from lead_policy.scoring import activity
+from lead_policy.scoring import lead_score as scoring
 
 from .fixtures import SALES_MANAGER, assignment_rule, send
 from .helpers import make_lead, make_rule, set_settings
@@ -143,6 +144,20 @@ def test_an_upgrade_to_hot_shortens_the_clock_and_a_downgrade_never_lengthens_it
 	assert lead.score_band == "Hot" and get_datetime(lead.respond_by) == received(lead) + timedelta(hours=1)
 	lead.job_title = None
 	lead.save()
+	lead.reload()
+	assert lead.score_band != "Hot" and get_datetime(lead.respond_by) == received(lead) + timedelta(hours=1)
+
+
+def test_rescoring_in_the_background_shortens_the_clock_like_a_save(hot_rules):
+	"""Rescoring (an activity, decay, a rule change) writes the score with SQL, without a save."""
+	lead = make_lead()
+	assert get_datetime(lead.respond_by) == received(lead) + timedelta(days=3)
+	frappe.db.set_value("Lead", lead.name, {"company_name": "Big Co", "job_title": "CEO"})
+	assert scoring.rescore_leads([lead.name], reason="test") == 1
+	lead.reload()
+	assert lead.score_band == "Hot" and get_datetime(lead.respond_by) == received(lead) + timedelta(hours=1)
+	frappe.db.set_value("Lead", lead.name, "job_title", None)
+	scoring.rescore_leads([lead.name], reason="test")
 	lead.reload()
 	assert lead.score_band != "Hot" and get_datetime(lead.respond_by) == received(lead) + timedelta(hours=1)
 
