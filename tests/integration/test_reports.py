@@ -78,3 +78,31 @@ def test_calibration_report_refuses_reversed_dates():
 
 	with pytest.raises(frappe.ValidationError, match="Closed From must be on or before Closed To"):
 		execute({"from_date": today(), "to_date": add_days(today(), -5)})
+
+
+def test_every_report_of_the_app_reads_from_a_replica_when_the_site_has_one(monkeypatch):
+	"""Each script report's execute runs inside ``frappe.read_only()``: with a replica configured it
+	asks Frappe for the replica connection before it reads anything."""
+	import os
+
+	reports = frappe.get_all(
+		"Report", filters={"module": "Lead Policy", "report_type": "Script Report"}, pluck="name"
+	)
+	assert len(reports) >= 11
+	asked = []
+	monkeypatch.setattr(frappe.local.conf, "read_from_replica", 1, raising=False)
+	monkeypatch.setattr(frappe, "connect_replica", lambda: asked.append(True) and False)
+	missing = []
+	for report in reports:
+		folder = frappe.scrub(report)
+		path = os.path.join(frappe.get_app_path("lead_policy"), "lead_policy", "report", folder)
+		assert os.path.isdir(path), path
+		execute = frappe.get_attr(f"lead_policy.lead_policy.report.{folder}.{folder}.execute")
+		asked.clear()
+		try:
+			execute(frappe._dict())
+		except frappe.ValidationError:
+			pass  # a report that needs filters refuses after the connection was chosen
+		if not asked:
+			missing.append(report)
+	assert missing == []

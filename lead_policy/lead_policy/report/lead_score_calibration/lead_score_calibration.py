@@ -2,7 +2,8 @@
 
 A lead is closed when it became a Customer in the period (converted) or was marked Do Not Contact,
 Lost Quotation or Disqualified (policy 7.2) in the period (not converted). Its band is the one it had when it closed, read
-from the Lead Score Log history.
+from the Lead Score Log history. Read inside ``frappe.read_only()`` (a read replica when the site has
+one), like the other reports.
 """
 
 import frappe
@@ -15,6 +16,7 @@ from lead_policy.policy.kpi import ClosedLead, calibrate, is_monotonic, rate
 LOST_STATUSES = ("Do Not Contact", "Lost Quotation", "Disqualified")
 
 
+@frappe.read_only()
 def execute(filters=None):
 	return CalibrationReport(frappe._dict(filters or {})).run()
 
