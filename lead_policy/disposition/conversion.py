@@ -35,7 +35,7 @@ SAVEPOINT = "lead_policy_conversion"
 
 
 def on_customer_after_insert(doc) -> None:
-	convert(doc)
+	convert(doc, new=True)
 
 
 def on_customer_update(doc) -> None:
@@ -63,8 +63,9 @@ def on_customer_trash(doc) -> None:
 # ---------- conversion ----------
 
 
-def convert(customer) -> None:
-	"""What the Customer's save still owes its lead (see policy.steps_for), without ever failing it."""
+def convert(customer, new: bool = False) -> None:
+	"""What the Customer's save still owes its lead (see policy.steps_for), without ever failing it.
+	``new``: this save inserted the customer."""
 	lead = customer.get("lead_name")
 	if not lead or frappe.flags.lead_policy_disabled:
 		return
@@ -77,6 +78,7 @@ def convert(customer) -> None:
 			recorded=bool(converted_on),
 			handed_over=_handed_over(lead, converted_on),
 			account_manager=customer.get("account_manager"),
+			new_customer=new,
 		)
 	)
 	if not (steps.record or steps.hand_over):

@@ -167,6 +167,7 @@ class CustomerState:
 	recorded: bool = False  # the lead's Converted On is written
 	handed_over: bool = False  # the lead's Conversion handover exists
 	account_manager: str | None = None  # the Customer's Account Manager as saved
+	new_customer: bool = False  # this save inserts the Customer
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,10 @@ def steps_for(state: CustomerState) -> Steps:
 		return Steps()
 	if not state.recorded:
 		return Steps(record=True, choose=not state.account_manager, hand_over=True, tell_if_nobody=True)
+	if state.new_customer:
+		# another customer from a lead converted before (a second company of the same person): the
+		# lead's conversion stays as recorded, the new account is handed over as the first one was
+		return Steps(choose=not state.account_manager, hand_over=True, tell_if_nobody=True)
 	if not state.handed_over and state.account_manager:
 		return Steps(hand_over=True)
 	return Steps()

@@ -209,6 +209,27 @@ def test_saving_the_customer_again_makes_no_second_handover(org):
 	assert frappe.db.get_value("Lead", lead.name, "converted_on") == converted_on
 
 
+def test_a_second_customer_from_a_converted_lead_gets_its_own_account_manager(org):
+	"""The person buys again for a second company: a new Customer from the same lead."""
+	account_managers([(org.europe, AM_EUROPE)], fallback=AM_FALLBACK)
+	lead = lead_in(org.germany)
+	first = create_customer(lead)
+	converted_on = frappe.db.get_value("Lead", lead.name, "converted_on")
+	second = create_customer(lead, customer_name=f"_LP Second {random_string(6)}")
+	assert second.name != first.name
+	assert frappe.db.get_value("Customer", second.name, "account_manager") == AM_EUROPE
+	assert len(handovers(lead)) == 2
+	[todo] = customer_todos(second)
+	assert todo.allocated_to == AM_EUROPE
+	# the lead's conversion is the first one's
+	assert frappe.db.get_value("Lead", lead.name, "converted_on") == converted_on
+	# and saving the second customer again hands nothing over twice
+	doc = frappe.get_doc("Customer", second.name)
+	doc.customer_details = random_string(8)
+	doc.save()
+	assert len(handovers(lead)) == 2 and len(customer_todos(second)) == 1
+
+
 def test_a_customer_made_without_a_lead_does_nothing(org):
 	account_managers(fallback=AM_FALLBACK)
 	before = frappe.db.count("Lead Handover")

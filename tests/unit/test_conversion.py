@@ -193,6 +193,15 @@ def test_each_bad_setting_names_its_field_and_row():
 		# converted while nobody could take it: nothing until someone enters the Account Manager
 		(c.CustomerState("L1", True, False, None), c.Steps()),
 		(c.CustomerState("L1", True, False, "am@example.com"), c.Steps(hand_over=True)),
+		# a second customer from a lead converted before: its own account manager and handover
+		(
+			c.CustomerState("L1", True, True, None, new_customer=True),
+			c.Steps(choose=True, hand_over=True, tell_if_nobody=True),
+		),
+		(
+			c.CustomerState("L1", True, True, "am@example.com", new_customer=True),
+			c.Steps(hand_over=True, tell_if_nobody=True),
+		),
 	],
 )
 def test_steps(state, steps):
