@@ -26,8 +26,9 @@ def opened(enrolment: str, step: str) -> None:
 	"""The pixel in a nurture e-mail: answers a 1x1 GIF whatever happens (a mail client shows no
 	error); a valid signature records the open once."""
 	try:
-		if signed_links.verify():
-			record_open(enrolment, cint(step))
+		if signed_links.verify() and record_open(enrolment, cint(step)):
+			# Frappe rolls a GET request back when it ends, unless the handler asks for the commit
+			frappe.local.flags.commit = True
 	except Exception:
 		frappe.log_error(
 			title="Nurture: open could not be recorded", reference_doctype=ENROLMENT, reference_name=enrolment

@@ -14,7 +14,7 @@ from lead_policy.intake.merge import merge_leads
 from lead_policy.nurture import enrolment, programs, tracking
 from lead_policy.scheduler import nurture as job
 
-from .helpers import make_lead, make_rule
+from .helpers import make_lead, make_rule, open_signed_link
 
 ENROLMENT = "Lead Nurture Enrolment"
 
@@ -400,6 +400,32 @@ def test_an_open_brings_the_next_step_forward(nurture):
 	assert tracking.record_open(e.name, 1)
 	assert not tracking.record_open(e.name, 1)  # one open per step
 	assert getdate(frappe.db.get_value(ENROLMENT, e.name, "next_due")) == getdate(add_days(nowdate(), 4))
+
+
+def test_opening_the_pixel_in_a_mail_records_the_open_and_keeps_it(nurture):
+	"""The pixel is a GET from the reader's mail client: Frappe rolls a GET back unless the handler
+	asks for the commit, so the open must ask for it (or it is lost when the request ends)."""
+	from frappe.utils import get_url
+	from frappe.utils.verified_command import get_signed_params
+
+	from lead_policy.nurture.sending import TRACKER
+
+	lead = warm_lead()
+	job.run(commit=False)
+	e = active(lead.name)
+	url = get_url(TRACKER) + "?" + get_signed_params({"enrolment": e.name, "step": "1"})
+	frappe.local.flags.commit = False
+	open_signed_link(url)
+	assert frappe.local.flags.commit is True
+	assert frappe.db.exists(
+		"Lead Activity",
+		{"lead": lead.name, "activity_type": "Email Opened", "reference_name": e.name, "details": "step 1"},
+	)
+	# a forged link records nothing and asks for no commit
+	frappe.local.flags.commit = False
+	open_signed_link(url.replace("step=1", "step=2"))
+	assert not frappe.local.flags.commit
+	assert not frappe.db.exists("Lead Activity", {"reference_name": e.name, "details": "step 2"})
 
 
 def test_metrics_match_the_data(nurture):
