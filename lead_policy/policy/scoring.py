@@ -257,10 +257,13 @@ def _activity_hit(
 	rule: ScoringRule, activities: list[Activity], now: datetime, half_life_days: float
 ) -> RuleHit | None:
 	since = now - timedelta(days=rule.within_days) if rule.within_days else None
+	# an activity dated after ``now`` (a meeting booked for next week) has not happened yet
 	matching = [
 		a.occurred_on
 		for a in activities
-		if a.activity_type == rule.activity and (since is None or a.occurred_on >= since)
+		if a.activity_type == rule.activity
+		and a.occurred_on <= now
+		and (since is None or a.occurred_on >= since)
 	]
 	if len(matching) < max(rule.min_count, 1):
 		return None

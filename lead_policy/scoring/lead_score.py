@@ -12,6 +12,7 @@ import hashlib
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Coalesce
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, nowdate
 
 from lead_policy.assignment import workload
@@ -212,14 +213,33 @@ def _needs_activities(rules, lead) -> bool:
 	)
 
 
+# A call the rep made that nobody took, and a meeting called off, are in the lead's history but are
+# not the lead engaging with us (handbook 5.1): they do not score. A missed call *from* the lead does.
+UNANSWERED_CALL = ("Failed", "Busy", "No Answer", "Canceled")
+CANCELLED_EVENT = "Cancelled"
+
+
 def _activities_of(leads: list[str]) -> dict[str, list[policy.Activity]]:
+	"""The activities that score, for each lead: one query (the Call Log and Event they come from
+	joined on their primary keys)."""
 	if not leads:
 		return {}
 	activity = frappe.qb.DocType("Lead Activity")
+	call = frappe.qb.DocType("Call Log")
+	event = frappe.qb.DocType("Event")
 	rows = (
 		frappe.qb.from_(activity)
+		.left_join(call)
+		.on((activity.reference_doctype == "Call Log") & (call.name == activity.reference_name))
+		.left_join(event)
+		.on((activity.reference_doctype == "Event") & (event.name == activity.reference_name))
 		.select(activity.lead, activity.activity_type, activity.occurred_on)
-		.where(activity.lead.isin(leads))
+		.where(
+			activity.lead.isin(leads)
+			# Coalesce: most activities have no call or event, and NOT (NULL ...) would drop them
+			& ~(Coalesce(call.status, "").isin(UNANSWERED_CALL) & (Coalesce(call.type, "") != "Incoming"))
+			& (Coalesce(event.status, "") != CANCELLED_EVENT)
+		)
 		.run(as_dict=True)
 	)
 	by_lead: dict[str, list[policy.Activity]] = {}

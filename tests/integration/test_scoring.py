@@ -99,6 +99,58 @@ def test_call_log_and_api_signals_count(no_rules):
 	assert (lead.engagement_score, lead.behavioral_score) == (10, 10)
 
 
+def _call(lead, status, direction="Outgoing"):
+	call = frappe.get_doc(
+		{
+			"doctype": "Call Log",
+			"id": frappe.generate_hash(length=8),
+			"from": "+911234567890",
+			"to": "+919999999999",
+			"type": direction,
+			"status": status,
+		}
+	)
+	call.append("links", {"link_doctype": "Lead", "link_name": lead.name})
+	return call.insert(ignore_permissions=True)
+
+
+def _meeting(lead, starts_on, status="Open"):
+	return frappe.get_doc(
+		{
+			"doctype": "Event",
+			"subject": "Demo",
+			"event_category": "Meeting",
+			"event_type": "Private",
+			"starts_on": starts_on,
+			"status": status,
+			"reference_doctype": "Lead",
+			"reference_docname": lead.name,
+		}
+	).insert(ignore_permissions=True)
+
+
+def test_only_calls_and_meetings_that_happened_score(no_rules):
+	"""Handbook 5.1: engagement is the lead engaging with us. The rep dialling a lead nobody answers,
+	a meeting booked for next week and one called off are history, not engagement."""
+	set_settings(engagement_half_life_days=0)  # no decay: the points are the rules' own
+	make_rule("Took a call", "Engagement", 10, condition_type="Activity", activity="Call")
+	make_rule("Met with us", "Engagement", 15, condition_type="Activity", activity="Meeting")
+	lead = make_lead()
+	_call(lead, "No Answer")
+	_call(lead, "Busy")
+	_meeting(lead, add_days(now_datetime(), 7))
+	_meeting(lead, add_days(now_datetime(), -1), status="Cancelled")
+	lead.reload()
+	assert lead.engagement_score == 0
+	assert frappe.db.count("Lead Activity", {"lead": lead.name}) == 4  # all kept in the history
+	_call(lead, "No Answer", direction="Incoming")  # the lead tried to call us: that is engagement
+	lead.reload()
+	assert lead.engagement_score == 10
+	_meeting(lead, add_days(now_datetime(), -2))
+	lead.reload()
+	assert lead.engagement_score == 25
+
+
 def test_engagement_decays(no_rules):
 	set_settings(engagement_half_life_days=30)
 	make_rule("Meeting", "Engagement", 40, condition_type="Activity", activity="Meeting")

@@ -229,3 +229,18 @@ def test_band_follows_custom_thresholds(score):
 	t = BandThresholds(warm_min=40, hot_min=70)
 	r = s.apply_override(s.score_lead({}, [], now=NOW), score, None, date(2026, 1, 1), t)
 	assert r.band == ("Hot" if score >= 70 else "Warm" if score >= 40 else "Cold")
+
+
+def test_an_activity_dated_after_now_does_not_score_yet():
+	from datetime import datetime, timedelta
+
+	from lead_policy.policy import scoring as s
+
+	now = datetime(2026, 12, 4, 12, 0)
+	rule = s.ScoringRule(
+		name="Met with us", category=s.ENGAGEMENT, points=15, condition_type=s.ACTIVITY, activity="Meeting"
+	)
+	booked = [s.Activity("Meeting", now + timedelta(days=7))]
+	held = [s.Activity("Meeting", now - timedelta(hours=1))]
+	assert s._activity_hit(rule, booked, now, 0) is None
+	assert s._activity_hit(rule, held, now, 0).applied == 15
