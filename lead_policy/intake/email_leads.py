@@ -5,10 +5,12 @@ import sys
 
 import frappe
 from frappe import _
-from frappe.utils import get_datetime
+from frappe.utils import get_datetime, now_datetime
 
+from lead_policy.consent import suppression
 from lead_policy.intake.duplicates import find_matches
 from lead_policy.intake.rules import region_of
+from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import dedupe
 from lead_policy.settings import area_enabled, get_settings
 
@@ -57,3 +59,32 @@ def take_over(doc, mail) -> None:
 			raise frappe.DuplicateEntryError(
 				_("{0} is already lead {1}.").format(doc.email_id, matches[0].lead)
 			)
+	_reply_allowed(doc, mail)
+
+
+def _reply_allowed(doc, mail) -> None:
+	"""The person wrote to us asking for something: answering them is sales contact by e-mail on
+	the basis Contract (policy 2.2 as ``policy.consent`` applies it: what the person asked for), so
+	the rep can reply within the response time. Not for an address on the suppression list: an
+	opt-out is honoured until the person confirms a new consent, as on every other channel. No
+	marketing: that needs the person's own consent."""
+	if not doc.email_id or doc.flags.get("lead_policy_consent"):
+		return
+	if suppression.suppressed([doc.email_id]):
+		return
+	subject = (getattr(mail, "subject", None) or "").strip()[:200]
+	doc.flags.lead_policy_consent = [
+		{
+			"channel": consent_policy.EMAIL,
+			"purpose": consent_policy.SALES,
+			"status": consent_policy.GRANTED,
+			"lawful_basis": consent_policy.CONTRACT,
+			"source": "Email",
+			# when the mail was sent, never later than now (a sender's clock may run ahead)
+			"consent_on": min(get_datetime(mail.date), now_datetime())
+			if getattr(mail, "date", None)
+			else None,
+			"source_reference": (getattr(mail, "message_id", None) or "")[:140] or None,
+			"evidence": _('The person wrote to us and asked for an answer: e-mail "{0}".').format(subject),
+		}
+	]

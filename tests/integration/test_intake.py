@@ -420,6 +420,41 @@ def test_email_account_leads_get_channel_source_receipt_time_and_checks(inbox):
 	assert frappe.db.count("Lead", {"email_id": sender}) == 1
 
 
+def test_an_email_lead_may_be_answered_by_email_and_nothing_more(inbox):
+	"""The person asked us for something: the rep may answer by e-mail (Sales Contact, basis
+	Contract), within the response time, without recording consent by hand; marketing needs more."""
+	from lead_policy.consent.ledger import can_contact_lead
+	from lead_policy.consent.suppression import suppress
+
+	set_settings(enable_consent=1)
+	comm = receive(inbox, email(), "Quote for 50 seats")
+	lead = comm.reference_name
+	[row] = frappe.get_all(
+		"Lead Consent",
+		filters={"lead": lead},
+		fields=["channel", "purpose", "status", "lawful_basis", "source", "evidence", "source_reference"],
+	)
+	assert (row.channel, row.purpose, row.status, row.lawful_basis, row.source) == (
+		"Email",
+		"Sales Contact",
+		"Granted",
+		"Contract",
+		"Email",
+	)
+	assert "Quote for 50 seats" in row.evidence and row.source_reference
+	assert can_contact_lead(lead, "Email", "Sales Contact").allowed
+	assert not can_contact_lead(lead, "Email", "Marketing/Nurture").allowed
+
+	# an address that opted out before is not contactable because it wrote again
+	opted_out = email()
+	suppress([opted_out], source="test")
+	again = receive(inbox, opted_out, "Another question")
+	assert not frappe.db.exists(
+		"Lead Consent", {"lead": again.reference_name, "status": "Granted", "channel": "Email"}
+	)
+	assert not can_contact_lead(again.reference_name, "Email", "Sales Contact").allowed
+
+
 def test_email_leads_are_deduplicated_even_when_crm_allows_duplicate_emails(inbox):
 	frappe.db.set_single_value("CRM Settings", "allow_lead_duplication_based_on_emails", 1)
 	sender = email()
