@@ -128,7 +128,7 @@ def enrol(lead, program: str, how: str, today=None) -> str | None:
 	text = _("Entered nurture program {0} ({1}).").format(escape_html(program), escape_html(how))
 	if first:
 		text += " " + _("First step ({0}) due on {1}.").format(_(first.kind), format_date(doc.next_due))
-	_comment([(lead.name, text)])
+	comment([(lead.name, text)])
 	return doc.name
 
 
@@ -225,7 +225,7 @@ def exit_leads(leads, reason: str, note: str | None = None, rows=None) -> list[s
 		if note:
 			text += " " + escape_html(note)
 		comments.append((lead, text))
-	_comment(comments)
+	comment(comments)
 	if reason == policy.BECAME_HOT:
 		_hot(list(current), current, rows)
 	return list(current)
@@ -342,7 +342,7 @@ def on_activity(activity) -> None:
 # ---------- timeline ----------
 
 
-def _comment(items: list[tuple[str, str]]) -> None:
+def comment(items: list[tuple[str, str]]) -> None:
 	"""Info comments on leads' timelines, one INSERT for all (no per-lead document save)."""
 	if not items:
 		return

@@ -22,7 +22,10 @@ per step instead of once per lead:
 leaves the program (Opted Out). A lead that never gave marketing consent stays enrolled and
 waits: its enrolment says why (*Waiting Because*), the program's Last Run Summary counts it, and
 the step goes on the first daily run after consent is recorded. Task steps (a ToDo for the owner)
-need no e-mail consent.
+contact the person another way, so they need consent on that channel for Marketing/Nurture: a
+follow-up call by Phone, a social media touch by SMS/WhatsApp (as Log Interaction's social message).
+Without it the step is skipped (no ToDo: the owner is not asked to call someone who said no, or
+never said yes), the program goes on with its next step, and the run's summary counts it.
 
 **Idempotent.** A chunk's enrolments are locked (``FOR UPDATE``) and checked again (still active,
 still due), their mails queued and their progress written in one transaction, committed together:
@@ -44,10 +47,12 @@ from frappe.utils import cint, escape_html, get_datetime, get_url, getdate, now_
 from frappe.utils.verified_command import get_signed_params
 
 from lead_policy.consent import email_guard
+from lead_policy.consent import ledger as consent_ledger
 from lead_policy.nurture import enrolment as nurture_enrolment
 from lead_policy.nurture import programs as nurture_programs
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import nurture as policy
+from lead_policy.settings import get_settings
 
 ENROLMENT = "Lead Nurture Enrolment"
 CHUNK = 500
@@ -143,10 +148,22 @@ def run_chunk(names: list[str], state: Run) -> None:
 		if r.lead in leads and leads[r.lead].email_id
 	]
 	blocked = email_guard.blocked_recipients(addresses, consent_policy.MARKETING)
+	refused_tasks, skipped = _refused_task_channels(rows, leads, state), []
 	mails, updates, exits, holds, tasks = [], [], defaultdict(list), defaultdict(list), []
 	for row in rows:
 		try:
-			_decide(row, leads.get(row.lead), engaged, blocked, state, mails, updates, exits, holds, tasks)
+			_decide(
+				row,
+				leads.get(row.lead),
+				engaged,
+				(blocked, refused_tasks, skipped),
+				state,
+				mails,
+				updates,
+				exits,
+				holds,
+				tasks,
+			)
 		except Exception:
 			state.counts[row.program]["failed"] += 1
 			frappe.log_error(
@@ -157,6 +174,8 @@ def run_chunk(names: list[str], state: Run) -> None:
 	_create_tasks(tasks, state, updates)
 	_insert_mails(mails)
 	_write_updates(updates)
+	if skipped:
+		nurture_enrolment.comment(skipped)
 	for reason_note, leads_out in exits.items():
 		reason, note = reason_note
 		nurture_enrolment.exit_leads(leads_out, reason, note)
@@ -178,7 +197,43 @@ def _progress(row) -> policy.Progress:
 	)
 
 
-def _decide(row, lead, engaged, blocked, state, mails, updates, exits, holds, tasks) -> None:
+# the consent channel a task step contacts the person on (policy.followup.CONSENT_CHANNEL_OF alike)
+TASK_CHANNEL = {policy.CALL: consent_policy.PHONE, policy.SOCIAL: consent_policy.SMS}
+
+
+def _refused_task_channels(rows, leads, state) -> dict[tuple[str, str], str]:
+	"""{(lead, channel): why not} for the chunk's leads whose ledger refuses Marketing/Nurture on a
+	task step's channel: one ledger query, and only when some program has task steps."""
+	channels = {
+		TASK_CHANNEL[step.kind]
+		for steps in state.steps.values()
+		for step in steps
+		if step.kind in TASK_CHANNEL
+	}
+	known = [leads[r.lead] for r in rows if r.lead in leads]
+	if not channels or not known:
+		return {}
+	legitimate = bool(cint(get_settings().allow_legitimate_interest))
+	refused = {}
+	for contact in consent_ledger.contact_states(known):
+		for channel in channels:
+			decision = consent_policy.can_contact(
+				contact.records,
+				channel,
+				consent_policy.MARKETING,
+				unsubscribed=contact.unsubscribed,
+				status=contact.status,
+				allow_legitimate_interest=legitimate,
+			)
+			if not decision:
+				refused[(contact.lead, channel)] = (
+					decision.problem.render(_) if decision.problem else _("no consent")
+				)
+	return refused
+
+
+def _decide(row, lead, engaged, refusals, state, mails, updates, exits, holds, tasks) -> None:
+	blocked, refused_tasks, skipped = refusals
 	counts = state.counts[row.program]
 	if lead is None or lead.anonymised_on:
 		exits[(policy.OPTED_OUT, _("The lead was erased."))].append(row.lead)
@@ -245,6 +300,20 @@ def _decide(row, lead, engaged, blocked, state, mails, updates, exits, holds, ta
 		mails.append(mail)
 		counts["e-mails"] += 1
 	else:
+		refusal = refused_tasks.get((row.lead, TASK_CHANNEL.get(step.kind)))
+		if refusal:
+			# not done, not waited for: the next step (an e-mail the person agreed to) still comes
+			counts["tasks skipped, no consent"] += 1
+			skipped.append(
+				(
+					row.lead,
+					_("Nurture program {0}, step {1} ({2}) skipped: {3}").format(
+						escape_html(row.program), step.number, _(step.kind), escape_html(refusal)
+					),
+				)
+			)
+			updates.append((row, {**_after_send(decision, step), "tasks_created": ("+", 0)}))
+			return
 		if not lead.lead_owner:
 			holds[_("The lead has no owner to do the {0}.").format(_(step.kind))].append(row.name)
 			counts["waiting"] += 1
@@ -593,6 +662,7 @@ def _write_summaries(state: Run) -> None:
 			for key, label in (
 				("e-mails", "E-mails queued"),
 				("tasks", "Tasks created"),
+				("tasks skipped, no consent", "Tasks skipped (no consent on their channel)"),
 				("waiting", "Waiting (consent, address or owner)"),
 				("exited", "Exited"),
 				("completed", "Completed"),

@@ -375,6 +375,7 @@ def test_task_steps_give_the_owner_a_todo_instead_of_an_email(nurture):
 	nurture.save()
 	programs.forget_programs()
 	lead = warm_lead()
+	record_consent(lead.name, "Phone", "Marketing/Nurture", "Granted", "Consent", "Call", "Said yes to calls")
 	job.run(commit=False)
 	result = job.run(commit=False, today=add_days(nowdate(), 3))
 	assert result["tasks"] == 1 and result.get("e-mails", 0) == 0
@@ -388,6 +389,35 @@ def test_task_steps_give_the_owner_a_todo_instead_of_an_email(nurture):
 		fields=["allocated_to", "description"],
 	)
 	assert todo and todo[0].allocated_to == lead.lead_owner and "Ask about the pilot" in todo[0].description
+
+
+def test_a_task_step_without_consent_on_its_channel_is_skipped_and_the_program_goes_on(nurture):
+	"""A follow-up call needs Marketing/Nurture consent by Phone (a social touch by SMS/WhatsApp):
+	without it the owner gets no task, the timeline says why, and the next e-mail still comes."""
+	nurture.append("task_steps", {"kind": "Follow-up Call", "send_after_days": 3})
+	nurture.save()
+	programs.forget_programs()
+	lead = warm_lead()  # e-mail marketing consent only
+	other = warm_lead()
+	record_opt_out(other.name, "Phone", "Call", "Do not call me")  # said no to calls
+	job.run(commit=False)  # the first e-mail
+	result = job.run(commit=False, today=add_days(nowdate(), 3))
+	assert result.get("tasks", 0) == 0 and result["tasks skipped, no consent"] == 2
+	assert not frappe.db.exists(
+		"ToDo",
+		{
+			"reference_type": "Lead",
+			"reference_name": ("in", [lead.name, other.name]),
+			"description": ("like", "%Follow-up Call%"),
+		},
+	)
+	assert any("skipped" in c and "Phone" in c for c in timeline(lead.name))
+	assert "Tasks skipped (no consent on their channel): 2" in frappe.db.get_value(
+		"Lead Nurture Program", nurture.name, "last_run_summary"
+	)
+	assert active(lead.name) and active(other.name)  # e-mail is still agreed: the program goes on
+	result = job.run(commit=False, today=add_days(nowdate(), 7))
+	assert result["e-mails"] == 2
 
 
 def test_an_open_brings_the_next_step_forward(nurture):
