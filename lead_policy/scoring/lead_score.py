@@ -14,6 +14,8 @@ import frappe
 from frappe import _
 from frappe.query_builder.functions import Coalesce
 from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, nowdate
+from frappe.utils.background_jobs import get_job_status
+from rq.job import JobStatus
 
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import assign
@@ -116,19 +118,33 @@ def rules_changed() -> None:
 	enqueue_rescore(_("Scoring rules changed"))
 
 
+RESCORE_JOB_IDS = ("lead_policy:rescore_open_leads", "lead_policy:rescore_open_leads:again")
+
+
 def enqueue_rescore(reason: str) -> None:
-	"""Rescore every open lead in the background, once however often it is asked for before it runs.
+	"""Rescore every open lead in the background, once however often it is asked for before it starts.
 
 	After the commit, so the job reads what this transaction changed (scheduled jobs commit at the end).
+	Frappe's deduplication also drops a job whose twin is already *running*; that one may have passed
+	half the leads under the rules this change replaces, so then a second job is queued to run after
+	it (once, however often it is asked for), instead of the change waiting for tomorrow's run.
 	"""
 	frappe.enqueue(
 		"lead_policy.scheduler.rescore.rescore_open_leads",
 		queue="long",
-		job_id="lead_policy:rescore_open_leads",
+		job_id=_rescore_job_id(),
 		deduplicate=True,
 		enqueue_after_commit=True,
 		reason=reason,
 	)
+
+
+def _rescore_job_id() -> str:
+	"""The first of the two job ids whose job is not running now."""
+	for job_id in RESCORE_JOB_IDS:
+		if get_job_status(job_id) != JobStatus.STARTED:
+			return job_id
+	return RESCORE_JOB_IDS[-1]
 
 
 def safe_expression(expression: str, lead) -> bool:

@@ -258,3 +258,26 @@ def test_scoring_switched_off_leaves_lead_alone(no_rules):
 	make_rule("Has company", "Demographic", 15, field="company_name", operator="is set")
 	lead = make_lead(company_name="X")
 	assert not lead.score_band
+
+
+def test_a_rule_change_while_a_rescore_runs_queues_one_more_run(no_rules, monkeypatch):
+	"""Frappe drops a deduplicated job whose twin is running: the running one may have passed half
+	the leads under the old rules, so a second run is queued behind it."""
+	from rq.job import JobStatus
+
+	from lead_policy.scoring import lead_score
+
+	queued = []
+	monkeypatch.setattr(frappe, "enqueue", lambda method, **kw: queued.append(kw["job_id"]))
+	running = set()
+	monkeypatch.setattr(
+		lead_score, "get_job_status", lambda job_id: JobStatus.STARTED if job_id in running else None
+	)
+	first, again = lead_score.RESCORE_JOB_IDS
+	lead_score.enqueue_rescore("rules changed")
+	running.add(first)
+	lead_score.enqueue_rescore("rules changed again")
+	running.discard(first)
+	running.add(again)
+	lead_score.enqueue_rescore("and again")
+	assert queued == [first, again, first]
