@@ -25,8 +25,10 @@ from frappe.utils import cint, escape_html, get_datetime, now_datetime
 from lead_policy import bulk_rows, lead_writes
 from lead_policy.consent import resubscription, suppression
 from lead_policy.consent.deletion import carry_over_withdrawals
+from lead_policy.intake.rules import region_of
 from lead_policy.permissions import is_manager, is_system_manager
 from lead_policy.policy import consent as policy
+from lead_policy.policy import dedupe
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
 
@@ -508,7 +510,8 @@ def withdraw(
 ) -> list[str]:
 	"""Record a withdrawal for every purpose on each channel of each lead. An e-mail withdrawal also
 	covers every lead with the same address and sets ERPNext's ``unsubscribed`` on them, so nothing
-	is sent to that address again until a newer consent is recorded."""
+	is sent to that address again until a newer consent is recorded; a phone or SMS/WhatsApp one
+	covers every lead with the same number (a duplicate not merged is the same person)."""
 	leads = sorted(set(leads))
 	if not leads:
 		return []
@@ -521,7 +524,12 @@ def withdraw(
 		for address in addresses:
 			for lead in leads_with_address(address):
 				channels_of.setdefault(lead["name"], [policy.EMAIL])
-		leads = sorted(channels_of)
+	by_number = [c for c in channels if c in (policy.PHONE, policy.SMS)]
+	if by_number:
+		for lead in leads_with_numbers_of(leads):
+			own = channels_of.setdefault(lead, [])
+			own.extend(c for c in by_number if c not in own)
+	leads = sorted(channels_of)
 	now = now_datetime()
 	names = []
 	for lead in leads:
@@ -540,15 +548,44 @@ def withdraw(
 				doc.flags.lead_policy_skip_refresh = True
 				doc.insert(ignore_permissions=True)
 				names.append(doc.name)
-	if policy.EMAIL in channels:
-		_unsubscribe_leads(leads)
-		addresses = frappe.get_all("Lead", filters={"name": ("in", leads)}, pluck="email_id")
-		suppression.suppress(addresses, suppression_policy.OPT_OUT, source, source_reference or leads[0])
+	by_email = [lead for lead in leads if policy.EMAIL in channels_of[lead]]
+	if by_email:
+		_unsubscribe_leads(by_email)
+		addresses = frappe.get_all("Lead", filters={"name": ("in", by_email)}, pluck="email_id")
+		suppression.suppress(addresses, suppression_policy.OPT_OUT, source, source_reference or by_email[0])
 		suppression.cancel_queued(addresses, evidence or source)
 	refresh_leads(leads)
-	if policy.EMAIL in channels:
-		nurture_exits(leads, evidence)  # an e-mail opt-out ends nurturing (policy 6)
+	if by_email:
+		nurture_exits(by_email, evidence)  # an e-mail opt-out ends nurturing (policy 6)
 	return names
+
+
+def leads_with_numbers_of(leads: list[str]) -> list[str]:
+	"""Other leads (not anonymised) with a mobile or phone number one of ``leads`` has, in any of
+	the forms a number may be stored in: one indexed query."""
+	rows = frappe.get_all(
+		"Lead", filters={"name": ("in", leads)}, fields=["mobile_no", "phone", "whatsapp_no", "country"]
+	)
+	variants = set()
+	for row in rows:
+		region = region_of(row.country)
+		for number in (row.mobile_no, row.phone, row.whatsapp_no):
+			if number:
+				variants |= dedupe.phone_variants(number, region)
+	if not variants:
+		return []
+	table = frappe.qb.DocType("Lead")
+	found = (
+		frappe.qb.from_(table)
+		.select(table.name)
+		.where(
+			(table.mobile_no.isin(sorted(variants)) | table.phone.isin(sorted(variants)))
+			& table.anonymised_on.isnull()
+			& table.name.notin(leads)
+		)
+		.run(pluck=True)
+	)
+	return sorted(set(found))
 
 
 def _unsubscribe_leads(leads: list[str]) -> None:

@@ -689,3 +689,22 @@ def test_recording_an_email_sent_elsewhere_is_allowed_but_flagged(outbox):
 		},
 	)
 	assert len(flags) == 1
+
+
+def test_a_phone_opt_out_covers_every_lead_with_the_number_and_nothing_else():
+	"""A duplicate that was not merged is the same person: "do not call me" reaches it too, whatever
+	form its number was stored in; its e-mail is untouched."""
+	from lead_policy.consent.ledger import can_contact_lead
+
+	first = make_lead(first_name="Pia", mobile_no="+49 30 4440123")
+	second = make_lead(first_name="Pia", last_name="Berlin", mobile_no="+49304440123")
+	other = make_lead(first_name="Otto", mobile_no="+49 30 4440999")
+	for lead in (first, second, other):
+		record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Call", "Said yes")
+		record_consent(lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked")
+	record_opt_out(first.name, "Phone", "Call", "Do not call me")
+	assert not can_contact_lead(first.name, "Phone")
+	assert not can_contact_lead(second.name, "Phone")
+	assert can_contact_lead(other.name, "Phone")
+	assert can_contact_lead(second.name, "Email")  # only the phone was refused
+	assert not frappe.db.get_value("Lead", second.name, "unsubscribed")
