@@ -348,6 +348,13 @@ def last_complete_period(today: date, periodicity: str) -> Period:
 	return previous_period(period_of(today, periodicity))
 
 
+def in_delivery_window(day: date, periodicity: str, days: int) -> bool:
+	"""Whether ``day`` is within the first ``days`` days of its calendar month, quarter or year: a pack
+	of the period just closed is still due then (sent on the first such day it was not sent yet, so
+	a scheduler paused on the 1st catches up)."""
+	return (day - period_of(day, periodicity).start).days < max(days, 1)
+
+
 def is_period_start(day: date, periodicity: str) -> bool:
 	"""Whether ``day`` is the first day of a calendar month, quarter or year."""
 	return period_of(day, periodicity).start == day

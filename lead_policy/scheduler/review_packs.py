@@ -5,7 +5,9 @@ Auto Email Report has no such frequency: lead_policy.setup.review_packs adds "Qu
 on the first day of a quarter or of a year, every enabled Auto Email Report of that frequency by
 its own ``send`` method, for the period just closed. Idempotent: each sending leaves a comment on
 the Auto Email Report naming that period (the form's timeline shows it), and a report that has one
-is not sent again, so a second run the same day sends nothing.
+is not sent again, so a second run the same day sends nothing. A site that was down or whose
+scheduler was paused on the 1st catches up: a pack not sent yet is still sent in the first
+``DELIVERY_WINDOW_DAYS`` days of the new period.
 """
 
 import frappe
@@ -16,6 +18,7 @@ from lead_policy.policy import kpi
 from lead_policy.setup.review_packs import AUTO_EMAIL_REPORT, QUARTERLY, YEARLY
 
 DUE = ((QUARTERLY, kpi.QUARTER), (YEARLY, kpi.YEAR))
+DELIVERY_WINDOW_DAYS = 14
 
 
 # the subject of the comment that records a sending, with the period's label ("2026-Q4", "2026")
@@ -28,7 +31,7 @@ def daily(day=None) -> list[str]:
 	due = {
 		frequency: kpi.last_complete_period(day, periodicity).label
 		for frequency, periodicity in DUE
-		if kpi.is_period_start(day, periodicity)
+		if kpi.in_delivery_window(day, periodicity, DELIVERY_WINDOW_DAYS)
 	}
 	if not due:
 		return []

@@ -299,9 +299,13 @@ def test_frappe_sends_the_monthly_pack_and_leaves_quarterly_and_yearly_to_the_ap
 		("2026-11-01 00:30:00", set()),  # a month start only: Frappe's own monthly job
 		("2026-12-03 00:30:00", set()),
 		("2026-12-31 23:30:00", set()),
+		# the scheduler was down on the 1st: the packs still go in the first two weeks, once
+		("2027-01-05 08:00:00", {"Quarterly Review", "Year-end Analysis"}),
+		("2027-01-14 08:00:00", {"Quarterly Review", "Year-end Analysis"}),
+		("2027-01-15 08:00:00", set()),
 	],
 )
-def test_the_daily_job_sends_quarterly_and_yearly_packs_on_their_first_day_once(outbox, day, sent):
+def test_the_daily_job_sends_quarterly_and_yearly_packs_once_from_their_first_day(outbox, day, sent):
 	from lead_policy.scheduler import review_packs
 
 	packs = {r: pack_email(r, enabled=1, email_to="manager@example.com") for r in PACKS}

@@ -382,3 +382,16 @@ def test_next_review_date_rolls_forward_by_months():
 )
 def test_next_policy_version(current, following):
 	assert kpi.next_policy_version(current) == following
+
+
+def test_the_delivery_window_opens_on_the_first_day_and_lasts_the_given_days():
+	from datetime import date
+
+	from lead_policy.policy import kpi
+
+	assert kpi.in_delivery_window(date(2027, 1, 1), kpi.QUARTER, 14)
+	assert kpi.in_delivery_window(date(2027, 1, 14), kpi.YEAR, 14)
+	assert not kpi.in_delivery_window(date(2027, 1, 15), kpi.YEAR, 14)
+	assert not kpi.in_delivery_window(date(2026, 12, 31), kpi.QUARTER, 14)
+	assert kpi.in_delivery_window(date(2026, 4, 1), kpi.QUARTER, 0)  # at least the first day
+	assert not kpi.in_delivery_window(date(2026, 4, 2), kpi.QUARTER, 0)
