@@ -99,6 +99,18 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 				{"end": s.work_day_end, "start": s.work_day_start},
 			)
 		)
+	elif s.work_day_start and s.work_day_end and _minutes(s.work_day_end) - _minutes(s.work_day_start) < 60:
+		# shorter than an hour is a slip (seconds apart: a form filled with the time it was opened)
+		found.append(
+			Problem(
+				"work_day_end",
+				_(
+					"The working day from {start} to {end} is shorter than an hour: set the hours the team"
+					" works, or clear both (then the clock runs 24 hours)."
+				),
+				{"end": s.work_day_end, "start": s.work_day_start},
+			)
+		)
 	for fieldname, valid, message in NUMBER_RULES:
 		value = getattr(s, fieldname)
 		if value is None or not valid(value):
@@ -147,3 +159,7 @@ def fallback_owner_missing(assignment_enabled: bool, enabled_rules: int, fallbac
 	Only with rules: without any, assignment is not set up and a fallback owner means nothing yet.
 	"""
 	return assignment_enabled and enabled_rules > 0 and not fallback_owner
+
+
+def _minutes(t: time) -> float:
+	return t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 60_000_000

@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.installer import remove_from_installed_apps
+from frappe.utils import get_time
 
 from lead_policy.assignment.workload import recount
 from lead_policy.response.targets import ensure_default_targets
@@ -137,6 +138,17 @@ def remove_custom_fields():
 		frappe.clear_cache(doctype=doctype)
 
 
+def is_install_time_window(start, end) -> bool:
+	"""Whether a working day is the instant Frappe filled both Time fields with (under a second)."""
+	if not start or not end:
+		return False
+	start, end = get_time(start), get_time(end)
+	seconds = (end.hour * 3600 + end.minute * 60 + end.second + end.microsecond / 1e6) - (
+		start.hour * 3600 + start.minute * 60 + start.second + start.microsecond / 1e6
+	)
+	return 0 <= seconds < 1
+
+
 def make_default_records():
 	"""Settings defaults and the handbook's starting scoring rules, once per site.
 
@@ -145,6 +157,12 @@ def make_default_records():
 	settings = frappe.get_single(SETTINGS)
 	if settings.defaults_installed:
 		return
+	# Frappe fills every Time field of a document never saved with the time it was made (and the
+	# doctype's sync may already have stored that): the working day would be a few microseconds
+	# long, every response time 0 hours. Empty means around the clock, until the admin sets the
+	# team's hours.
+	if is_install_time_window(settings.get("work_day_start"), settings.get("work_day_end")):
+		settings.work_day_start = settings.work_day_end = None
 	for rule in DEFAULT_SCORING_RULES:
 		if not frappe.db.exists("Lead Scoring Rule", rule["rule_name"]):
 			frappe.get_doc({"doctype": "Lead Scoring Rule", **rule}).insert(ignore_permissions=True)

@@ -133,3 +133,21 @@ def test_policy_review_reminder_goes_to_review_owner_once():
 	frappe.db.delete("ToDo", {"name": todo})
 	assert daily() is None
 	assert frappe.db.count("ToDo", review) == 0
+
+
+def test_the_patch_clears_a_working_day_the_install_filled_with_its_own_time_only():
+	from frappe.utils import get_time
+
+	from lead_policy.patches import clear_install_time_working_day as patch
+
+	settings = "Lead Policy Settings"
+	frappe.db.set_single_value(
+		settings, {"work_day_start": "13:08:34.174588", "work_day_end": "13:08:34.174622"}
+	)
+	patch.execute()
+	stored = frappe.db.get_singles_dict(settings)
+	assert (stored.get("work_day_start"), stored.get("work_day_end")) == (None, None)
+	frappe.db.set_single_value(settings, {"work_day_start": "09:00:00", "work_day_end": "17:00:00"})
+	patch.execute()  # a working day someone chose stays
+	assert get_time(frappe.db.get_single_value(settings, "work_day_end")) == get_time("17:00:00")
+	frappe.clear_document_cache(settings, settings)

@@ -34,7 +34,8 @@ STATE = textwrap.dedent(
 		"rules": frappe.get_all("Lead Scoring Rule", pluck="rule_name") if frappe.db.exists("DocType", "Lead Scoring Rule") else None,
 		"sources": frappe.get_all("Lead Source", pluck="name"),
 		"settings": {k: settings.get(k) for k in ("web_form_lead_source", "email_lead_source", "hot_min_score",
-			"warm_min_score", "target_conversion_rate", "defaults_installed", "effective_date")},
+			"warm_min_score", "target_conversion_rate", "defaults_installed", "effective_date",
+			"work_day_start", "work_day_end")},
 		"lead_hooks": [h for h in (frappe.get_hooks("doc_events").get("Lead") or {}).get("validate", []) if "lead_policy" in h],
 	}, default=str))
 	"""
@@ -142,6 +143,9 @@ def test_installs_before_the_setup_wizard_even_with_a_stale_module_map(site):
 	assert (settings["hot_min_score"], settings["warm_min_score"]) == ("80", "50")
 	assert settings["target_conversion_rate"] == "40" and settings["defaults_installed"] == "1"
 	assert settings["effective_date"]
+	# not the moment of the install (Frappe fills a new document's Time fields with it): the
+	# working day is empty, the clock runs around the clock until the admin sets the hours
+	assert (settings["work_day_start"], settings["work_day_end"]) == (None, None)
 	lead = result(python_on(site, LEAD_ON_FRESH_SITE))
 	assert lead["band"] == "Cold" and lead["logs"] == 1
 

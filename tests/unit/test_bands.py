@@ -56,6 +56,12 @@ def test_default_settings_have_no_problems():
 		({"effective_date": date(2026, 5, 1), "next_review_date": date(2026, 4, 1)}, "next_review_date"),
 		({"work_day_start": time(18), "work_day_end": time(9)}, "work_day_end"),
 		({"work_day_start": time(9)}, "work_day_end"),
+		# what a form filled with the time it was opened gives: the same instant, microseconds apart
+		(
+			{"work_day_start": time(13, 8, 34, 174588), "work_day_end": time(13, 8, 34, 174622)},
+			"work_day_end",
+		),
+		({"work_day_start": time(9), "work_day_end": time(9, 45)}, "work_day_end"),
 		({"capture_lag_hours": 0}, "capture_lag_hours"),
 		({"engagement_half_life_days": -3}, "engagement_half_life_days"),
 	],
@@ -64,6 +70,10 @@ def test_bad_settings_name_their_field(kwargs, field):
 	problems = settings_problems(PolicySettings(**kwargs))
 	assert [p.field for p in problems] == [field]
 	assert problems[0].render()  # renders without missing placeholders
+
+
+def test_a_working_day_of_an_hour_or_more_is_fine():
+	assert settings_problems(PolicySettings(work_day_start=time(9), work_day_end=time(10))) == []
 
 
 def test_annual_review_date():
