@@ -13,7 +13,7 @@ import hashlib
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Coalesce
-from frappe.utils import cint, flt, get_datetime, getdate, now_datetime, nowdate
+from frappe.utils import cint, escape_html, flt, get_datetime, getdate, now_datetime, nowdate
 from frappe.utils.background_jobs import get_job_status
 from rq.job import JobStatus
 
@@ -548,12 +548,22 @@ def _insert_breakdown(children, now) -> None:
 
 @frappe.whitelist(methods=["POST"])
 def override_score(
-	lead: str, score: int | None = None, reason: str | None = None, valid_until: str | None = None
+	lead: str, score: int | str | None = None, reason: str | None = None, valid_until: str | None = None
 ) -> dict:
-	"""A Sales Manager fixes a lead's score by hand, with a reason kept in its history."""
+	"""A Sales Manager fixes a lead's score by hand, with a reason kept in its history. No score (or
+	an empty one, as a form sends it) removes the override."""
 	require_manager()
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
+	if isinstance(score, str):
+		score = score.strip()
+		if score and not score.lstrip("-").isdigit():
+			frappe.throw(
+				_("Score Override must be a whole number between 0 and 100, not {0}.").format(
+					frappe.bold(escape_html(score[:20]))
+				),
+				title=_("Invalid Score"),
+			)
 	if score in (None, ""):
 		doc.score_override = None
 		doc.score_override_reason = None

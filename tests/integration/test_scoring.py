@@ -238,6 +238,18 @@ def test_manager_override_with_reason_is_kept_in_history(no_rules):
 	assert (lead.lead_score, lead.score_band) == (0, "Cold")
 
 
+def test_the_override_dialog_left_empty_removes_the_override_as_a_form_sends_it(no_rules):
+	"""A form posts an empty Score as "" (not a missing value): that removes the override too, and a
+	score that is not a number is refused in words, not with a type error."""
+	lead = make_lead()
+	override_score(lead.name, "90", reason="Budget confirmed")
+	assert frappe.db.get_value("Lead", lead.name, "score_override") == 90
+	override_score(lead.name, "")
+	assert frappe.db.get_value("Lead", lead.name, ["score_override", "lead_score"]) == (0, 0)
+	with pytest.raises(frappe.ValidationError, match="whole number between 0 and 100"):
+		override_score(lead.name, "ninety", reason="x")
+
+
 def test_sales_user_cannot_override(no_rules):
 	from .fixtures import user_with_roles as _user_with_roles
 

@@ -116,13 +116,11 @@ lead_policy.override_score = function (frm) {
 				frappe.msgprint({ title: __("Reason Required"), message: __("Give a reason for the override: it is kept in the lead's score history."), indicator: "red" });
 				return;
 			}
+			// no score: the key is left out (an empty value would reach the server as "", not "none")
+			const args = { lead: frm.doc.name, reason: values.reason, valid_until: values.valid_until };
+			if (has_score) args.score = values.score;
 			frappe
-				.call("lead_policy.scoring.lead_score.override_score", {
-					lead: frm.doc.name,
-					score: values.score === undefined || values.score === null ? null : values.score,
-					reason: values.reason,
-					valid_until: values.valid_until,
-				})
+				.call("lead_policy.scoring.lead_score.override_score", args)
 				.then(() => {
 					d.hide();
 					frm.reload_doc();
