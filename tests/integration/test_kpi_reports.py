@@ -555,3 +555,23 @@ def test_companies_in_different_currencies_show_the_default_company_with_a_note(
 	finally:
 		frappe.defaults.clear_user_default("Company")
 	assert f"the figures of {company}" in result.message
+
+
+@pytest.mark.parametrize(
+	"name", ["Lead Source Performance", "Monthly Sales Report", "Lead KPI Summary", "Quarterly Review"]
+)
+def test_a_sales_manager_without_other_roles_runs_the_reports_from_the_desk(story, name):
+	"""Through Frappe's report runner, as the desk calls it: it checks read access to every doctype a
+	Link column of the result points at (a Currency column as Link needed read on Currency, which a
+	Sales Manager does not have)."""
+	import json
+
+	from frappe.desk.query_report import run
+
+	manager = user_with_roles("lp-kpi-only-manager@example.com", ["Sales Manager"])
+	frappe.set_user(manager)
+	try:
+		result = run(name, filters=json.dumps({**APRIL, "company": story.company}))
+	finally:
+		frappe.set_user("Administrator")
+	assert result["result"] is not None and result["columns"]

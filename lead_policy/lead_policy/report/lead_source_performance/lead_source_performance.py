@@ -134,8 +134,7 @@ class LeadSourcePerformance:
 			{
 				"fieldname": "currency",
 				"label": _("Currency"),
-				"fieldtype": "Link",
-				"options": "Currency",
+				"fieldtype": "Data",  # not a Link: Frappe would then need read access to Currency
 				"hidden": 1,
 			},
 		]

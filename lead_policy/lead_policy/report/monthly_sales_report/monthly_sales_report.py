@@ -225,8 +225,7 @@ class MonthlySalesReport:
 			{
 				"fieldname": "currency",
 				"label": _("Currency"),
-				"fieldtype": "Link",
-				"options": "Currency",
+				"fieldtype": "Data",  # not a Link: Frappe would then need read access to Currency
 				"hidden": 1,
 			},
 		]
