@@ -48,6 +48,9 @@ def to_policy_settings(doc) -> PolicySettings:
 		web_form_rate_limit=cint(doc.web_form_rate_limit),
 		retention_days=cint(doc.retention_days),
 		bands=BandThresholds(warm_min=cint(doc.warm_min_score), hot_min=cint(doc.hot_min_score)),
+		hot_weight=flt(doc.hot_weight),
+		warm_weight=flt(doc.warm_weight),
+		cold_weight=flt(doc.cold_weight),
 	)
 
 

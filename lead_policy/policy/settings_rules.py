@@ -22,6 +22,10 @@ class PolicySettings:
 	web_form_rate_limit: int = 5
 	retention_days: int = 0
 	bands: BandThresholds = field(default_factory=BandThresholds)
+	# what a lead of each band counts in a rep's workload (0: the policy's own, 3 / 2 / 1)
+	hot_weight: float = 3
+	warm_weight: float = 2
+	cold_weight: float = 1
 
 
 # Retention anonymises leads for good (lead_policy.scheduler.retention), so a short period is a
@@ -48,6 +52,14 @@ NUMBER_RULES = (
 		"web_form_rate_limit",
 		lambda v: v >= 0,
 		_("Submissions per Address per Hour cannot be negative; use 0 for no limit."),
+	),
+	*(
+		(
+			f"{band}_weight",
+			lambda v: v >= 0,
+			_("The workload weight of a lead cannot be negative ({value}); use 0 for the policy's own."),
+		)
+		for band in ("hot", "warm", "cold")
 	),
 )
 

@@ -63,6 +63,8 @@ def test_default_settings_have_no_problems():
 		),
 		({"work_day_start": time(9), "work_day_end": time(9, 45)}, "work_day_end"),
 		({"capture_lag_hours": 0}, "capture_lag_hours"),
+		({"hot_weight": -1}, "hot_weight"),
+		({"cold_weight": -0.5}, "cold_weight"),
 		({"engagement_half_life_days": -3}, "engagement_half_life_days"),
 	],
 )
