@@ -252,7 +252,7 @@ def summary(records, unsubscribed: bool = False) -> str:
 		if not on_channel:
 			continue
 		states = {p: effective(on_channel, channel, p) for p in PURPOSES}
-		granted = [p for p, r in states.items() if r and r.status == GRANTED]
+		granted = [p for p, r in states.items() if r and r.status == GRANTED and _basis_may_count(r, p)]
 		if granted:
 			parts.append(f"{channel}: Granted ({', '.join(granted)})")
 		elif any(r.status == WITHDRAWN for r in on_channel):
@@ -265,9 +265,20 @@ def summary(records, unsubscribed: bool = False) -> str:
 def has_consent(records) -> bool:
 	"""Whether any (channel, purpose) is currently granted: such leads are never anonymised by retention."""
 	return any(
-		(r := effective(records, channel, purpose)) is not None and r.status == GRANTED
+		(r := effective(records, channel, purpose)) is not None
+		and r.status == GRANTED
+		and _basis_may_count(r, purpose)
 		for channel in CHANNELS
 		for purpose in PURPOSES
+	)
+
+
+def _basis_may_count(record, purpose: str) -> bool:
+	"""Whether a grant on this lawful basis can ever allow contact for ``purpose`` (a legitimate
+	interest for sales depends on a setting, so it may): older rows recorded before such grants were
+	refused (marketing on a legitimate interest) are not shown as consent."""
+	return record.lawful_basis in ACCEPTED_BASES.get(purpose, (CONSENT,)) or (
+		purpose == SALES and record.lawful_basis == LEGITIMATE_INTEREST
 	)
 
 
@@ -305,6 +316,23 @@ def record_problems(
 		found.append(
 			Problem(
 				"consent_on", _("Consent cannot be recorded for a future time ({on})."), {"on": consent_on}
+			)
+		)
+	if (
+		status == GRANTED
+		and purpose == MARKETING
+		and lawful_basis in LAWFUL_BASES
+		and lawful_basis not in ACCEPTED_BASES[MARKETING]
+	):
+		# can_contact would never let it send: recorded, it would read "Granted" and send nothing
+		found.append(
+			Problem(
+				"lawful_basis",
+				_(
+					"Marketing/Nurture needs the person's own consent: record it with the lawful basis"
+					" Consent, not {basis}."
+				),
+				{"basis": lawful_basis},
 			)
 		)
 	if status == GRANTED and lawful_basis == LEGITIMATE_INTEREST and not documented:

@@ -708,3 +708,13 @@ def test_a_phone_opt_out_covers_every_lead_with_the_number_and_nothing_else():
 	assert can_contact_lead(other.name, "Phone")
 	assert can_contact_lead(second.name, "Email")  # only the phone was refused
 	assert not frappe.db.get_value("Lead", second.name, "unsubscribed")
+
+
+def test_marketing_on_a_legitimate_interest_is_refused_when_recorded():
+	"""It could never allow a mail (can_contact needs Consent for marketing), so recording it is
+	refused in words instead of showing "Granted" on the lead."""
+	lead = make_lead()
+	with pytest.raises(frappe.ValidationError, match="Marketing/Nurture needs the person's own consent"):
+		record_consent(lead.name, "Phone", "Marketing/Nurture", "Granted", "Legitimate Interest", "Call", "x")
+	assert not frappe.db.exists("Lead Consent", {"lead": lead.name})
+	assert not frappe.db.get_value("Lead", lead.name, "has_consent")

@@ -12,6 +12,7 @@ from lead_policy.policy.consent import (
 	LAWFUL_BASES,
 	LEGITIMATE_INTEREST,
 	MARKETING,
+	PENDING,
 	PHONE,
 	PURPOSES,
 	SALES,
@@ -206,3 +207,20 @@ def test_retention():
 	recent = {**base, "last_activity": datetime(2026, 6, 1, 15, 0)}
 	assert not retention_due(**recent, keep_days=30)
 	assert retention_due(**recent, keep_days=29)
+
+
+def test_marketing_is_recorded_only_on_the_persons_own_consent():
+	now = datetime(2026, 12, 4, 12, 0)
+	for basis in (LEGITIMATE_INTEREST, CONTRACT):
+		problems = record_problems(EMAIL, MARKETING, GRANTED, basis, "Manual", now, now, documented=True)
+		assert [p.field for p in problems] == ["lawful_basis"] and "Consent" in problems[0].render()
+	assert record_problems(EMAIL, MARKETING, GRANTED, CONSENT, "Manual", now, now) == []
+	# a withdrawal needs no basis check
+	assert record_problems(EMAIL, MARKETING, WITHDRAWN, LEGITIMATE_INTEREST, "Manual", now, now) == []
+
+
+def test_an_old_marketing_grant_on_another_basis_is_not_shown_as_consent():
+	old = rec(purpose=MARKETING, basis=LEGITIMATE_INTEREST, documented=True)
+	assert summary([old]) == f"{EMAIL}: {PENDING}"
+	assert not has_consent([old])
+	assert summary([old, rec(purpose=SALES)]) == f"{EMAIL}: Granted ({SALES})"
