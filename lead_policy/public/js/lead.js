@@ -42,8 +42,13 @@ lead_policy.summary = function (frm) {
 // An indicator pill in the summary; key names it for tests and styles (lp-summary-<key>).
 lead_policy.top_indicator = function (frm, label, color, key) {
 	const pill = $(`<span class="indicator-pill ${color || "gray"}"></span>`).text(label);
-	if (key) pill.addClass(`lp-summary-${key}`).attr("data-lp", key);
-	lead_policy.summary(frm).find(".lp-summary-indicators").append(pill);
+	const row = lead_policy.summary(frm).find(".lp-summary-indicators");
+	if (key) {
+		// one pill per key: handlers of two refreshes in a row (a new lead's first save) would repeat it
+		row.children(`[data-lp="${key}"]`).remove();
+		pill.addClass(`lp-summary-${key}`).attr("data-lp", key);
+	}
+	row.append(pill);
 	return pill;
 };
 
