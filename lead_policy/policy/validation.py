@@ -202,15 +202,21 @@ def normalise_phone(raw: str | None, region: str | None, field_name: str = "mobi
 	)
 
 
+# An invalid number shorter than this identifies nobody ("12", an extension): two leads that both
+# have it are not the same person
+MIN_PHONE_KEY_DIGITS = 7
+
+
 def phone_key(raw: str | None, region: str | None) -> str | None:
-	"""What two phone numbers are compared by: E.164 when it parses, else the bare digits."""
+	"""What two phone numbers are compared by: E.164 when it parses, else the bare digits (when
+	there are enough of them to tell people apart)."""
 	result = normalise_phone(raw, region)
 	if result is None:
 		return None
 	if result.valid:
 		return result.value
 	digits = re.sub(r"\D", "", result.value)
-	return digits or None
+	return digits if len(digits) >= MIN_PHONE_KEY_DIGITS else None
 
 
 # ---------- the whole lead ----------

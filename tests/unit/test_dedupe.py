@@ -201,3 +201,10 @@ def test_repeat_enquiry_cannot_reopen_contact_by_another_address_or_a_list():
 	assert d.carried_consent([grant, phone], "phone", from_list=False) == [phone]
 	assert d.carried_consent([grant], "email", from_list=False) == [grant]
 	assert d.carried_consent([grant, withdraw], "email", from_list=True) == [withdraw]
+
+
+def test_a_too_short_invalid_number_matches_nobody():
+	assert phone_key("12", "US") is None and phone_key("555", "DE") is None
+	incoming = person(phones={k for k in [phone_key("12", "US")] if k})
+	assert d.find_matches(incoming, [person("L1", phones={k for k in [phone_key("12", "US")] if k})]) == []
+	assert phone_key("+1 212 555 0147", "US") == "+12125550147"
