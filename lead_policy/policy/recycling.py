@@ -101,17 +101,25 @@ def settings_problems(s: RecyclingSettings) -> list[Problem]:
 				)
 			)
 	if not found and not s.hot_days <= s.warm_days <= s.cold_days:
-		# a hotter lead must not be allowed to lie idle longer than a colder one
-		found.append(
-			Problem(
+		# a hotter lead must not be allowed to lie idle longer than a colder one; the field named is
+		# the one out of order (Hot above Warm: Hot; else Warm above Cold: Warm)
+		if s.hot_days > s.warm_days:
+			field, message = (
+				"hot_stale_days",
+				_(
+					"must be at most the Warm stale days ({warm}), not {hot}: a hotter lead goes stale sooner,"
+					" not later."
+				),
+			)
+		else:
+			field, message = (
 				"warm_stale_days",
 				_(
-					"must be between the Hot ({hot}) and the Cold ({cold}) stale days: a hotter lead goes"
-					" stale sooner, not later."
+					"must be at most the Cold stale days ({cold}), not {warm}: a hotter lead goes stale sooner,"
+					" not later."
 				),
-				{"hot": s.hot_days, "cold": s.cold_days},
 			)
-		)
+		found.append(Problem(field, message, {"hot": s.hot_days, "warm": s.warm_days, "cold": s.cold_days}))
 	for fieldname, value in (("stale_action", s.stale_action), ("due_action", s.due_action)):
 		if value not in ACTIONS:
 			found.append(

@@ -114,8 +114,12 @@ def test_settings_are_checked_per_field():
 	assert settings_problems(S) == []
 	bad = RecyclingSettings(hot_days=0, warm_days=-3, cold_days=90, stale_action="Nurture", due_action=REVIEW)
 	assert [p.field for p in settings_problems(bad)] == ["hot_stale_days", "warm_stale_days", "stale_action"]
+	# the field named is the one out of order, with its own value in the message
 	backwards = RecyclingSettings(hot_days=30, warm_days=7, cold_days=90)
-	assert [p.field for p in settings_problems(backwards)] == ["warm_stale_days"]
+	(problem,) = settings_problems(backwards)
+	assert problem.field == "hot_stale_days" and "not 30" in problem.render()
+	warm_above_cold = RecyclingSettings(hot_days=3, warm_days=100, cold_days=90)
+	assert [p.field for p in settings_problems(warm_above_cold)] == ["warm_stale_days"]
 	assert [p.field for p in settings_problems(RecyclingSettings(cold_days=5000))] == ["cold_stale_days"]
 
 
