@@ -3,6 +3,8 @@
 Each area names its Lead handlers ``on_lead_<Frappe event>``; this module only orders them.
 """
 
+import frappe
+
 from lead_policy import field_guard, lead_writes
 from lead_policy.assignment import assign as assignment
 from lead_policy.assignment import workload
@@ -41,6 +43,11 @@ def after_insert(doc, method=None):
 		response.on_lead_after_insert(doc)  # after assignment, which starts the clock of the leads it assigns
 		intake.on_lead_after_insert(doc)  # after assignment: the validation ToDo goes to the owner
 		workload.on_lead_after_insert(doc)  # last: counts the lead for its final owner
+	if doc.get("mobile_no") or doc.get("phone"):
+		# ERPNext's Contact hook (update_lead_phone_numbers) db_sets the number on another copy of
+		# this new lead, which moves its Last Updated On: the form would keep the one from before and
+		# refuse the rep's next save as "modified after you opened it"
+		doc.modified = frappe.db.get_value("Lead", doc.name, "modified") or doc.modified
 
 
 def on_update(doc, method=None):
