@@ -106,11 +106,21 @@ def on_lead_update(doc) -> None:
 		return  # reassigned in this save (band change): the new owner's clock was just started
 	if doc.get("response_status") != sla.PENDING or not doc.get("respond_by"):
 		return
-	target = sla.choose_target(get_targets(), doc.score_band, doc.get("source"))
-	recomputed = sla.respond_by(_received(doc), target, working_time()) if target else None
-	due = sla.on_band_change(get_datetime(doc.respond_by), recomputed)
-	if due != get_datetime(doc.respond_by):
-		_set(doc, {"respond_by": due, "response_target": target.name, "sla_warned_on": None})
+	values = _retargeted(doc, get_targets(), working_time())
+	if values:
+		_set(doc, values)
+
+
+def _retargeted(lead, targets, worktime) -> dict | None:
+	"""The clock fields of a lead whose running clock met a band change, or None when Respond By
+	stays: an upgrade shortens it, a downgrade never lengthens it (``policy.sla.on_band_change``)."""
+	current = get_datetime(lead.get("respond_by"))
+	target = sla.choose_target(targets, lead.get("score_band"), lead.get("source"))
+	recomputed = sla.respond_by(_received(lead), target, worktime) if target else None
+	due = sla.on_band_change(current, recomputed)
+	if due == current:
+		return None
+	return {"respond_by": due, "response_target": target.name, "sla_warned_on": None}
 
 
 def on_band_changes(score_logs: list[dict], owners_before: dict[str, str | None]) -> None:
@@ -146,16 +156,9 @@ def on_band_changes(score_logs: list[dict], owners_before: dict[str, str | None]
 			continue
 		if not row.respond_by or not _clock_open(row):
 			continue
-		target = sla.choose_target(targets, row.score_band, row.source)
-		recomputed = sla.respond_by(_received(row), target, worktime) if target else None
-		due = sla.on_band_change(get_datetime(row.respond_by), recomputed)
-		if due != get_datetime(row.respond_by):
-			frappe.db.set_value(
-				"Lead",
-				row.name,
-				{"respond_by": due, "response_target": target.name, "sla_warned_on": None},
-				update_modified=False,
-			)
+		values = _retargeted(row, targets, worktime)
+		if values:
+			frappe.db.set_value("Lead", row.name, values, update_modified=False)
 
 
 def close(leads: list[str]) -> None:
