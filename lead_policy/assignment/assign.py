@@ -29,7 +29,7 @@ from lead_policy.assignment import todo, workload
 from lead_policy.assignment.handover import (
 	HandoverRequest,
 	create_handover,
-	handover_reasons,
+	manual_handover_reasons,
 	is_blank,
 	move_todos,
 )
@@ -612,6 +612,12 @@ def _manual_owner_change(doc, previous) -> None:
 	_log(doc, LogEntry(kind="Manual", user=doc.lead_owner, previous=previous, reason=details))
 
 
+@frappe.whitelist(methods=["GET"])
+def reassign_reasons() -> list[str]:
+	"""The reasons the Reassign dialog offers: those :func:`reassign` accepts."""
+	return manual_handover_reasons()
+
+
 @frappe.whitelist(methods=["POST"])
 def reassign(
 	lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None
@@ -627,7 +633,7 @@ def reassign(
 			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
 			title=_("Invalid Owner"),
 		)
-	reasons = handover_reasons()
+	reasons = manual_handover_reasons()
 	if reason not in reasons:
 		frappe.throw(
 			_("Reason must be one of {0}.").format(", ".join(_(r) for r in reasons)),

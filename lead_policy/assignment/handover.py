@@ -26,10 +26,20 @@ class HandoverRequest:
 	note: str | None = None  # None: filled from the lead (handover_note)
 
 
+# Reasons only the app's own steps record: a first assignment has no previous owner, and recycling
+# and conversion hand over through their own actions, which check what those need (another rep, an
+# account manager). A person reassigning by hand gives one of the others.
+SYSTEM_REASONS = frozenset({"New Assignment", "Recycling", "Conversion"})
+
+
 def handover_reasons() -> list[str]:
-	"""The reasons a handover may give: the options of Lead Handover's Reason field, the one list
-	(the Reassign dialog in lead.js reads the same field)."""
+	"""The reasons a handover may give: the options of Lead Handover's Reason field, the one list."""
 	return (frappe.get_meta("Lead Handover").get_options("reason") or "").split("\n")
+
+
+def manual_handover_reasons() -> list[str]:
+	"""The reasons the Reassign action offers and accepts (lead.js asks for this list)."""
+	return [reason for reason in handover_reasons() if reason and reason not in SYSTEM_REASONS]
 
 
 def create_handover(doc, from_user, to_user, reason, details=None, note=None, respond_by=None) -> str:

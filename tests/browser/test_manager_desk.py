@@ -24,7 +24,11 @@ def test_manager_reassigns_a_lead_with_a_handover(page_as, people, shots):
 	owner.fill(OTHER_REP)
 	# the suggestion shows the user's full name under the address
 	page.get_by_text("Sam (browser test)").first.click()
-	expect(dialog.locator("[data-fieldname='reason'] select")).to_have_value("Reassignment")
+	reason = dialog.locator("[data-fieldname='reason'] select")
+	expect(reason).to_have_value("Reassignment")
+	# a person gives a reason of their own; first assignment, recycling and conversion are the app's
+	offered = reason.locator("option").evaluate_all("options => options.map(o => o.value).filter(Boolean)")
+	assert offered == ["Reassignment", "Workload Balancing", "Escalation", "Rep Unavailable", "Other"]
 	dialog.locator("[data-fieldname='details'] textarea").fill("Riley is on leave this month")
 	path = shot(page, shots, "reassign-dialog")
 	copy_shot(path, "reassign-dialog.png")

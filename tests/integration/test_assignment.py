@@ -230,6 +230,23 @@ def test_reassign_refuses_bad_input(reps):
 		reassign(lead.name, "nobody@example.com", "Reassignment")
 	with pytest.raises(frappe.ValidationError):
 		reassign(lead.name, reps[1], "Because")
+	# the reasons the app's own steps record are not a person's to give
+	for system_reason in ("New Assignment", "Recycling", "Conversion"):
+		with pytest.raises(frappe.ValidationError, match="Reason must be one of"):
+			reassign(lead.name, reps[1], system_reason)
+	assert not frappe.db.exists("Lead Handover", {"lead": lead.name})
+
+
+def test_reassign_dialog_offers_the_reasons_reassign_accepts():
+	from lead_policy.assignment.assign import reassign_reasons
+
+	assert reassign_reasons() == [
+		"Reassignment",
+		"Workload Balancing",
+		"Escalation",
+		"Rep Unavailable",
+		"Other",
+	]
 
 
 def test_band_change_reassigns_when_enabled(reps):

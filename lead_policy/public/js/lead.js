@@ -135,24 +135,22 @@ lead_policy.override_score = function (frm) {
 	d.show();
 };
 
-// The reasons are the options of Lead Handover's Reason field, the list the server checks against.
-// "New Assignment" is left out: a lead that changes hands here had an owner, and one that had none
-// gets no handover at all.
+// The reasons come from the server, the list it checks against: Lead Handover's Reason options
+// without those only the app's own steps record (a first assignment, recycling, conversion).
 lead_policy.reassign = function (frm) {
-	frappe.model.with_doctype("Lead Handover", () => lead_policy.reassign_dialog(frm));
+	frappe
+		.call({ method: "lead_policy.assignment.assign.reassign_reasons", type: "GET" })
+		.then((r) => lead_policy.reassign_dialog(frm, r.message || []));
 };
 
-lead_policy.reassign_dialog = function (frm) {
-	const reasons = (frappe.meta.get_docfield("Lead Handover", "reason").options || "")
-		.split("\n")
-		.filter((reason) => reason && reason !== "New Assignment");
+lead_policy.reassign_dialog = function (frm, reasons) {
 	const d = new frappe.ui.Dialog({
 		title: __("Reassign Lead"),
 		fields: [
 			{ fieldname: "to_user", fieldtype: "Link", options: "User", label: __("New Owner"), reqd: 1,
 				get_query: () => ({ filters: { enabled: 1, user_type: "System User" } }) },
 			{ fieldname: "reason", fieldtype: "Select", label: __("Reason"), reqd: 1,
-				options: reasons.join("\n"), default: "Reassignment" },
+				options: reasons.map((value) => ({ value, label: __(value) })), default: "Reassignment" },
 			{ fieldname: "details", fieldtype: "Small Text", label: __("Reason Details") },
 			{ fieldname: "note", fieldtype: "Text Editor", label: __("Handover Note"),
 				description: __("Leave empty to fill it from the lead's score, interactions, tasks and consent.") },
