@@ -29,8 +29,8 @@ from lead_policy.assignment import todo, workload
 from lead_policy.assignment.handover import (
 	HandoverRequest,
 	create_handover,
-	manual_handover_reasons,
 	is_blank,
+	manual_handover_reasons,
 	move_todos,
 )
 from lead_policy.cache import forget
