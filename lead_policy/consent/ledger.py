@@ -660,9 +660,23 @@ def add_consent(
 	consent_on: str | None = None,
 ) -> dict:
 	"""Desk and API: record that the lead granted consent."""
-	frappe.get_doc("Lead", lead).check_permission("write")
+	doc = frappe.get_doc("Lead", lead)
+	doc.check_permission("write")
 	if not frappe.has_permission(LEDGER, "create"):
 		frappe.throw(_("You are not allowed to record consent."), frappe.PermissionError)
+	numbers = (doc.phone, doc.mobile_no, doc.whatsapp_no)
+	throw_problems(
+		frappe._dict(doctype=LEDGER),
+		policy.recorded_grant_problems(
+			channel,
+			evidence,
+			has_contact_point=bool(doc.email_id) if channel == policy.EMAIL else any(numbers),
+			consent_on=get_datetime(consent_on) if consent_on else None,
+			now=now_datetime(),
+			may_backdate=is_manager(),
+		),
+		_("Invalid Consent"),
+	)
 	name = record_consent(
 		lead,
 		channel,

@@ -349,6 +349,62 @@ def record_problems(
 	return found
 
 
+# a grant recorded by hand must say what the person agreed to and how: "ok" or "x" proves nothing
+MIN_EVIDENCE_CHARS = 10
+# how long after the fact a rep may record a grant as given then; older dates need a manager
+REP_BACKDATE_LIMIT = timedelta(days=7)
+
+
+def recorded_grant_problems(
+	channel: str,
+	evidence: str | None,
+	has_contact_point: bool,
+	consent_on: datetime | None,
+	now: datetime,
+	may_backdate: bool,
+) -> list[Problem]:
+	"""Checks on a grant a person records for a lead from the desk or the API (Record Consent).
+
+	``has_contact_point``: the lead has the address or number the channel needs (an e-mail address
+	for Email, a number for Phone and SMS/WhatsApp; Post is not checked, addresses live in ERPNext's
+	Address). A grant for a number nobody wrote down would open contact on whatever number is added
+	later, possibly someone else's. Withdrawals are never checked here: an opt-out is always kept.
+	"""
+	found = []
+	if len((evidence or "").strip()) < MIN_EVIDENCE_CHARS:
+		found.append(
+			Problem(
+				"evidence",
+				_(
+					"Describe what the person agreed to and how (at least {count} characters),"
+					' for example "Agreed on the call to a follow-up by phone".'
+				),
+				{"count": MIN_EVIDENCE_CHARS},
+			)
+		)
+	if not has_contact_point and channel in (EMAIL, PHONE, SMS):
+		what = _("e-mail address") if channel == EMAIL else _("phone or mobile number")
+		found.append(
+			Problem(
+				"channel",
+				_("The lead has no {what}: add it to the lead first, then record the {channel} consent."),
+				{"what": what, "channel": _(channel)},
+			)
+		)
+	if consent_on is not None and not may_backdate and consent_on < now - REP_BACKDATE_LIMIT:
+		found.append(
+			Problem(
+				"consent_on",
+				_(
+					"Consent given more than {days} days ago ({on}) can be recorded by a Sales Manager;"
+					" leave the date empty to record it as given now."
+				),
+				{"days": REP_BACKDATE_LIMIT.days, "on": consent_on},
+			)
+		)
+	return found
+
+
 def retention_due(
 	*,
 	has_consent: bool,

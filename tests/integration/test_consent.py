@@ -15,7 +15,7 @@ from frappe.website.doctype.personal_data_download_request.personal_data_downloa
 )
 
 from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD
-from lead_policy.consent.ledger import ConsentRequiredError, record_consent, record_opt_out
+from lead_policy.consent.ledger import ConsentRequiredError, add_consent, record_consent, record_opt_out
 
 from .fixtures import (
 	confirmation_url,
@@ -718,3 +718,47 @@ def test_marketing_on_a_legitimate_interest_is_refused_when_recorded():
 		record_consent(lead.name, "Phone", "Marketing/Nurture", "Granted", "Legitimate Interest", "Call", "x")
 	assert not frappe.db.exists("Lead Consent", {"lead": lead.name})
 	assert not frappe.db.get_value("Lead", lead.name, "has_consent")
+
+
+def test_record_consent_from_the_desk_needs_evidence_a_contact_point_and_a_manager_to_backdate():
+	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	lead = make_lead(phone="", mobile_no="")
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": rep, "allow": "Lead", "for_value": lead.name}
+	).insert(ignore_permissions=True)
+	long_ago = str(add_days(now_datetime(), -30))
+	frappe.set_user(rep)
+	try:
+		with pytest.raises(frappe.ValidationError, match="at least 10 characters"):
+			add_consent(lead.name, "Email", "Sales Contact", source="Call", evidence="ok")
+		with pytest.raises(frappe.ValidationError, match="has no phone or mobile number"):
+			add_consent(lead.name, "Phone", "Sales Contact", source="Call", evidence="Agreed on the call")
+		with pytest.raises(frappe.ValidationError, match="Sales Manager"):
+			add_consent(
+				lead.name,
+				"Email",
+				"Sales Contact",
+				source="Call",
+				evidence="Agreed on the call",
+				consent_on=long_ago,
+			)
+		assert not frappe.get_all("Lead Consent", filters={"lead": lead.name}, pluck="name")
+		# the refusals leave nothing behind; with a number and real words it is recorded, as now
+		frappe.set_user("Administrator")
+		frappe.db.set_value("Lead", lead.name, "mobile_no", "+31612345678")
+		frappe.set_user(rep)
+		add_consent(lead.name, "Phone", "Sales Contact", source="Call", evidence="Agreed on the call")
+	finally:
+		frappe.set_user("Administrator")
+	(row,) = frappe.get_all("Lead Consent", filters={"lead": lead.name}, fields=["channel", "recorded_by"])
+	assert (row.channel, row.recorded_by) == ("Phone", rep)
+	# a manager may record consent given a while ago (a signed form found later)
+	add_consent(
+		lead.name,
+		"Email",
+		"Sales Contact",
+		source="Letter",
+		evidence="Signed form in the post",
+		consent_on=long_ago,
+	)
+	assert frappe.db.count("Lead Consent", {"lead": lead.name}) == 2

@@ -14,8 +14,10 @@ from lead_policy.policy.consent import (
 	MARKETING,
 	PENDING,
 	PHONE,
+	POST,
 	PURPOSES,
 	SALES,
+	SMS,
 	STATUSES,
 	WITHDRAWN,
 	ConsentRecord,
@@ -26,6 +28,7 @@ from lead_policy.policy.consent import (
 	has_consent,
 	latest_by_key,
 	record_problems,
+	recorded_grant_problems,
 	retention_due,
 	summary,
 )
@@ -224,3 +227,26 @@ def test_an_old_marketing_grant_on_another_basis_is_not_shown_as_consent():
 	assert summary([old]) == f"{EMAIL}: {PENDING}"
 	assert not has_consent([old])
 	assert summary([old, rec(purpose=SALES)]) == f"{EMAIL}: Granted ({SALES})"
+
+
+def test_a_grant_recorded_by_hand_needs_real_evidence_a_contact_point_and_a_recent_date():
+	now = datetime(2026, 12, 4, 12, 0)
+	ok = recorded_grant_problems(SMS, "Agreed on the call to texts", True, None, now, may_backdate=False)
+	assert ok == []
+	for evidence in (None, "", "x", "   ok     "):
+		problems = recorded_grant_problems(EMAIL, evidence, True, None, now, may_backdate=False)
+		assert [p.field for p in problems] == ["evidence"]
+	assert "at least 10 characters" in problems[0].render()
+	for channel in (EMAIL, PHONE, SMS):
+		problems = recorded_grant_problems(channel, "Agreed on the call", False, None, now, False)
+		assert [p.field for p in problems] == ["channel"]
+		assert "add it to the lead first" in problems[0].render()
+	# a postal address lives in ERPNext's Address, not on the lead
+	assert recorded_grant_problems(POST, "Signed the letter", False, None, now, False) == []
+	week_ago = now - timedelta(days=7)
+	assert recorded_grant_problems(PHONE, "Agreed on the call", True, week_ago, now, False) == []
+	older = week_ago - timedelta(minutes=1)
+	problems = recorded_grant_problems(PHONE, "Agreed on the call", True, older, now, False)
+	assert [p.field for p in problems] == ["consent_on"]
+	assert "Sales Manager" in problems[0].render()
+	assert recorded_grant_problems(PHONE, "Agreed on the call", True, older, now, True) == []
