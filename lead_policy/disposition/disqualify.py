@@ -19,6 +19,7 @@ from frappe.desk.form import assign_to
 from frappe.utils import cint, escape_html, format_date, getdate, now_datetime, nowdate
 
 from lead_policy.policy import disposition as policy
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy import recycling as recycling_policy
 from lead_policy.policy.problems import Problem
 
@@ -35,6 +36,8 @@ DISQUALIFICATION_FIELDS = (
 # picking "Disqualified" in the status list (which would skip the reason).
 DISQUALIFYING_FLAG = "lead_policy_disqualifying"
 REOPENING_FLAG = "lead_policy_reopening"
+# set by on_lead_validate when the status left Disqualified by hand: on_lead_update writes the timeline
+REOPENED_BY_HAND_FLAG = "lead_policy_reopened_by_hand"
 # ERPNext's Lead.set_status derives this status from a lost Quotation on every save; for a
 # disqualified lead the disqualification is the newer, more telling fact.
 DERIVED_FROM_HISTORY = "Lost Quotation"
@@ -262,6 +265,26 @@ def on_lead_validate(doc) -> None:
 				**dict.fromkeys(DISQUALIFICATION_FIELDS),
 				**recycle_record(doc, recycling_policy.REOPENED, why, False),
 			}
+		)
+		doc.flags[REOPENED_BY_HAND_FLAG] = (before.disqualification_reason, why)
+
+
+def on_lead_update(doc) -> None:
+	"""A disqualified lead whose status was changed by hand: the timeline says so, as the Re-open
+	action's does, and the owner gets the lead back on their list (its ToDos closed with the
+	disqualification)."""
+	reopened = doc.flags.pop(REOPENED_BY_HAND_FLAG, None)
+	if not reopened:
+		return
+	previous, why = reopened
+	doc.add_comment(
+		"Info",
+		_("Re-opened (was disqualified: {0}). {1}").format(escape_html(_(previous or "-")), escape_html(why)),
+	)
+	if doc.lead_owner and doc.status not in CLOSED_STATUSES:
+		assign_to.add(
+			{"assign_to": [doc.lead_owner], "doctype": "Lead", "name": doc.name, "description": why},
+			ignore_permissions=True,
 		)
 
 

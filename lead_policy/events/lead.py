@@ -58,6 +58,7 @@ def on_update(doc, method=None):
 		consent.on_lead_update(doc)  # ticking ERPNext's Unsubscribed is an opt-out in the ledger
 		workload.on_lead_update(doc)  # owner, band or open/closed moved
 		followup.on_lead_update(doc)  # a lead that closed needs no follow-up: its ToDo is closed
+		disqualify.on_lead_update(doc)  # a disqualified lead re-opened by hand: timeline and ToDo
 	intake.on_lead_update(doc)
 	nurture.on_lead_update(doc)  # last: enter, move or leave a nurture program (policy 6)
 

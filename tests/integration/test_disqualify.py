@@ -223,6 +223,45 @@ def test_reopen_undoes_it_and_the_owner_gets_it_back(owned, reps):
 	)
 
 
+def test_status_set_back_to_open_by_hand_says_so_on_the_timeline_and_gives_the_owner_a_todo(owned, reps):
+	disqualify(owned.name, "No Authority")
+	assert not frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": owned.name, "status": "Open"}
+	)
+	lead = frappe.get_doc("Lead", owned.name)
+	lead.status = "Open"
+	lead.save()
+	row = frappe.db.get_value(
+		"Lead", owned.name, ["status", "disqualification_reason", "last_recycle_action"], as_dict=True
+	)
+	assert (row.status, row.disqualification_reason, row.last_recycle_action) == ("Open", None, "Re-opened")
+	comments = frappe.get_all(
+		"Comment",
+		filters={"reference_doctype": "Lead", "reference_name": owned.name, "comment_type": "Info"},
+		pluck="content",
+	)
+	assert any(
+		"Re-opened (was disqualified: No Authority)" in c and "Status changed to Open" in c for c in comments
+	)
+	assert frappe.get_all(
+		"ToDo",
+		filters={
+			"reference_type": "Lead",
+			"reference_name": owned.name,
+			"status": "Open",
+			"allocated_to": reps[0],
+		},
+	)
+	assert open_count(reps[0]) == 1
+	# saving again is not another re-opening
+	lead.reload()
+	lead.save()
+	comments_after = frappe.db.count(
+		"Comment", {"reference_doctype": "Lead", "reference_name": owned.name, "comment_type": "Info"}
+	)
+	assert comments_after == len(comments)
+
+
 def test_a_reason_with_a_bad_delay_is_refused_by_field():
 	doc = frappe.get_doc(
 		{
