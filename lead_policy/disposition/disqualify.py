@@ -19,8 +19,8 @@ from frappe.desk.form import assign_to
 from frappe.utils import cint, escape_html, format_date, getdate, now_datetime, nowdate
 
 from lead_policy.policy import disposition as policy
-from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy import recycling as recycling_policy
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
 
 REASON = "Lead Disqualification Reason"
