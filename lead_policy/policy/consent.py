@@ -335,6 +335,19 @@ def record_problems(
 				{"basis": lawful_basis},
 			)
 		)
+	if status == GRANTED and purpose == SALES and lawful_basis == LEGAL_OBLIGATION:
+		# a law may oblige us to keep or send something; it never makes a sales call lawful, and
+		# can_contact never counts it: recorded, it would read "Granted" and allow nothing
+		found.append(
+			Problem(
+				"lawful_basis",
+				_(
+					"Sales Contact relies on the person's Consent, a Contract they asked for, or a"
+					" documented Legitimate Interest, not {basis}."
+				),
+				{"basis": lawful_basis},
+			)
+		)
 	if status == GRANTED and lawful_basis == LEGITIMATE_INTEREST and not documented:
 		found.append(
 			Problem(

@@ -84,6 +84,15 @@ def _compliance(row: Row, rules: BatchRules) -> list[Problem]:
 	basis = row.lawful_basis or rules.lawful_basis
 	if not basis:
 		return [Problem("lawful_basis", _("No lawful basis: set one on the batch or the row."))]
+	if basis == "Legal Obligation":
+		# the lead's consent row would be refused (policy.consent.record_problems): no sales contact
+		return [
+			Problem(
+				"lawful_basis",
+				_("{basis} never allows sales contact: use Consent, Contract or Legitimate Interest."),
+				{"basis": basis},
+			)
+		]
 	if not (row.evidence or rules.documented):
 		return [
 			Problem(

@@ -10,6 +10,7 @@ from lead_policy.policy.consent import (
 	EMAIL,
 	GRANTED,
 	LAWFUL_BASES,
+	LEGAL_OBLIGATION,
 	LEGITIMATE_INTEREST,
 	MARKETING,
 	PENDING,
@@ -186,6 +187,13 @@ def test_record_checks():
 	assert (
 		record_problems(EMAIL, SALES, GRANTED, LEGITIMATE_INTEREST, "Manual", now, now, documented=True) == []
 	)
+	# a legal obligation never makes a sales call lawful: refused, as can_contact would never count it
+	legal = record_problems(PHONE, SALES, GRANTED, LEGAL_OBLIGATION, "Manual", now, now, documented=True)
+	assert [p.field for p in legal] == ["lawful_basis"]
+	assert "not Legal Obligation" in legal[0].render()
+	assert not can_contact([rec(channel=PHONE, basis=LEGAL_OBLIGATION, documented=True)], PHONE, SALES)
+	# a withdrawal on any basis is kept
+	assert record_problems(PHONE, SALES, WITHDRAWN, LEGAL_OBLIGATION, "Manual", now, now) == []
 	imported = record_problems(EMAIL, SALES, GRANTED, CONSENT, "Import", now, now)
 	assert [p.field for p in imported] == ["source_reference"]
 	assert (

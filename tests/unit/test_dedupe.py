@@ -208,3 +208,12 @@ def test_a_too_short_invalid_number_matches_nobody():
 	incoming = person(phones={k for k in [phone_key("12", "US")] if k})
 	assert d.find_matches(incoming, [person("L1", phones={k for k in [phone_key("12", "US")] if k})]) == []
 	assert phone_key("+1 212 555 0147", "US") == "+12125550147"
+
+
+def test_a_legal_obligation_is_held_it_never_allows_sales_contact():
+	verdict = vetting.vet(row(lawful_basis="Legal Obligation", evidence=True), RULES)
+	assert verdict.status == vetting.HELD
+	assert [p.field for p in verdict.reasons] == ["lawful_basis"]
+	assert "never allows sales contact" in verdict.reasons[0].render()
+	held = vetting.vet(row(), vetting.BatchRules(lawful_basis="Legal Obligation", documented=True))
+	assert held.status == vetting.HELD

@@ -203,7 +203,8 @@ lead_policy.record_consent = function (frm) {
 		fields: [
 			{ fieldname: "channel", fieldtype: "Select", label: __("Channel"), options: lead_policy.CONSENT_CHANNELS, reqd: 1, default: "Email" },
 			{ fieldname: "purpose", fieldtype: "Select", label: __("Purpose"), options: ["Sales Contact", "Marketing/Nurture"], reqd: 1 },
-			{ fieldname: "lawful_basis", fieldtype: "Select", label: __("Lawful Basis"), options: ["Consent", "Contract", "Legitimate Interest", "Legal Obligation"], reqd: 1, default: "Consent" },
+			{ fieldname: "lawful_basis", fieldtype: "Select", label: __("Lawful Basis"), options: ["Consent", "Contract", "Legitimate Interest"], reqd: 1, default: "Consent",
+				description: __("Marketing/Nurture needs Consent. Legitimate Interest counts only where the settings allow it.") },
 			{ fieldname: "source", fieldtype: "Select", label: __("Captured Via"), options: ["Call", "Email", "Letter", "Web Form", "Manual"], reqd: 1, default: "Call" },
 			{ fieldname: "source_reference", fieldtype: "Data", label: __("Captured Where"), description: __("Call log, e-mail, form or event") },
 			{ fieldname: "evidence", fieldtype: "Small Text", label: __("Evidence"), reqd: 1, description: __("What the person agreed to, in their words if possible.") },
