@@ -91,7 +91,7 @@ def log_interaction(
 				),
 				title=_("Interaction Not Logged"),
 			)
-		flagged = _flag_without_consent(doc, interaction, reference)
+		flag = _flag_without_consent(doc, interaction, reference)
 	except Exception:
 		frappe.db.rollback(save_point=SAVEPOINT)
 		raise
@@ -109,7 +109,9 @@ def log_interaction(
 		"score_band": lead_row.score_band,
 		"next_follow_up": str(lead_row.next_follow_up) if lead_row.next_follow_up else None,
 		"last_contacted": str(lead_row.last_contacted) if lead_row.last_contacted else None,
-		"flagged_without_consent": flagged,
+		"flagged_without_consent": bool(flag),
+		# the flag's own words on the timeline: which consent is missing, or that the person opted out
+		"consent_flag": flag,
 	}
 
 
@@ -308,11 +310,11 @@ def _record_text(i: policy.Interaction, html: bool) -> str:
 # ---------- consent ----------
 
 
-def _flag_without_consent(lead, i: policy.Interaction, reference: tuple[str, str]) -> bool:
-	"""Flag an outgoing touch without consent (the record stays). Calls are flagged by the Call Log's
-	own doc_event, as every call is; this only reports whether it was."""
+def _flag_without_consent(lead, i: policy.Interaction, reference: tuple[str, str]) -> str | None:
+	"""Flag an outgoing touch without consent (the record stays); the flag's text, or None. Calls are
+	flagged by the Call Log's own doc_event, as every call is; this only reads what it wrote."""
 	if not policy.needs_consent_check(i) or not area_enabled("consent"):
-		return False
+		return None
 	channel = policy.CONSENT_CHANNEL_OF[i.interaction_type]
 	if i.interaction_type == policy.CALL:
 		return _flagged(lead.name, reference)
@@ -326,23 +328,22 @@ def _flag_without_consent(lead, i: policy.Interaction, reference: tuple[str, str
 			Problem("status", policy._("the lead asked not to be contacted at all (status Do Not Contact).")),
 		)
 		contact_log.flag(lead.name, reference, _("any"), decision)
-		return True
-	return False
+		return _flagged(lead.name, reference)
+	return None
 
 
-def _flagged(lead: str, reference: tuple[str, str]) -> bool:
-	"""Whether contact_log.flag commented on the lead about this record (its text starts with the
-	record's type and name, which is unique)."""
+def _flagged(lead: str, reference: tuple[str, str]) -> str | None:
+	"""The comment contact_log.flag wrote on the lead about this record, if it did (its text starts
+	with the record's type and name, which is unique)."""
 	prefix = f"{_(reference[0])} {escape_html(reference[1])} "
-	return bool(
-		frappe.db.exists(
-			"Comment",
-			{
-				"reference_doctype": "Lead",
-				"reference_name": lead,
-				"comment_type": "Info",
-				# the names are generated hashes: nothing in them a LIKE pattern would misread
-				"content": ("like", f"{prefix}%"),
-			},
-		)
+	return frappe.db.get_value(
+		"Comment",
+		{
+			"reference_doctype": "Lead",
+			"reference_name": lead,
+			"comment_type": "Info",
+			# the names are generated hashes: nothing in them a LIKE pattern would misread
+			"content": ("like", f"{prefix}%"),
+		},
+		"content",
 	)

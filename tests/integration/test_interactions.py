@@ -263,6 +263,18 @@ def test_an_outgoing_social_message_needs_messaging_consent(rep):
 	assert "SMS/WhatsApp" in flag
 
 
+def test_the_answer_says_why_a_touch_was_flagged_an_opt_out_is_not_no_consent(rep):
+	lead = owned_lead()
+	record_consent(lead.name, "SMS/WhatsApp", "Sales Contact", "Granted", "Consent", "Web Form", "Text me")
+	record_consent(lead.name, "SMS/WhatsApp", "Sales Contact", "Withdrawn", "Consent", "Call", "Stop texting")
+	out = log_as(rep, lead.name, interaction_type="Social Message")
+	(flag,) = flags_on(lead.name)
+	# the dialog shows the timeline's words, which name the withdrawal, not "no consent on record"
+	assert out["consent_flag"] == flag
+	assert "withdr" in flag.lower() and out["reference_name"] in flag
+	assert log_as(rep, owned_lead().name, interaction_type="Meeting")["consent_flag"] is None
+
+
 def test_a_meeting_with_a_do_not_contact_lead_is_recorded_and_flagged(rep):
 	lead, other = owned_lead(), owned_lead()
 	frappe.db.set_value("Lead", lead.name, "status", "Do Not Contact")

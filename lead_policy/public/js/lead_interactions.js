@@ -86,7 +86,8 @@ lead_policy.log_interaction = function (frm) {
 						if (out.flagged_without_consent) {
 							frappe.msgprint({
 								title: __("Logged Without Consent"),
-								message: __("The interaction is recorded, and flagged on the lead: there is no consent on record for this contact. Record the lead's consent or opt-out."),
+								// the server's words: which consent is missing, or that the person opted out
+								message: out.consent_flag || __("The interaction is recorded, and flagged on the lead. Record the lead's consent or opt-out."),
 								indicator: "orange",
 							});
 						}
