@@ -22,6 +22,7 @@ modest). Everything created is marked (the DEMO names and the demo e-mail domain
 removes exactly that and nothing else.
 """
 
+import json
 import random
 from collections import Counter
 
@@ -32,6 +33,7 @@ from frappe.utils import add_days, add_to_date, cint, getdate, now_datetime, now
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import reassign
 from lead_policy.consent import ledger as consent_ledger
+from lead_policy.consent import suppression
 from lead_policy.consent.ledger import record_opt_out
 from lead_policy.intake import capture as intake
 from lead_policy.intake import rules as intake_rules
@@ -536,7 +538,7 @@ def _assign(demo: list[DemoLead], now) -> None:
 		f"{MARK} Everyone else": [r[0] for r in REPS[2:]],
 	}
 	turn = Counter()
-	updates, logs = {}, []
+	updates, logs, todos = {}, [], []
 	for d in demo:
 		if d.band == "Hot":
 			rule = f"{MARK} Hot to seniors"
@@ -552,6 +554,26 @@ def _assign(demo: list[DemoLead], now) -> None:
 		assigned_on = add_to_date(d.received, minutes=5)
 		reason = _("Assignment rule {0}: next in turn among {1}").format(rule, ", ".join(pool))
 		updates[d.name] = {"lead_owner": d.owner, "assigned_on": assigned_on, "assignment_reason": reason}
+		if (
+			d.fate is None
+		):  # still open: on the owner's list, as an assignment puts it (closed ones were done)
+			updates[d.name]["_assign"] = json.dumps([d.owner])
+			todos.append(
+				(
+					frappe.generate_hash(length=10),
+					"Open",
+					"High" if d.band == "Hot" else "Medium",
+					getdate(assigned_on),
+					d.owner,
+					reason,
+					"Lead",
+					d.name,
+					"Administrator",
+					"Administrator",
+					assigned_on,
+					now,
+				)
+			)
 		logs.append(
 			(
 				frappe.generate_hash(length=12),
@@ -579,6 +601,25 @@ def _assign(demo: list[DemoLead], now) -> None:
 				"assigned_by",
 				"assigned_on",
 				"reason",
+				"creation",
+				"modified",
+			],
+			chunk,
+		)
+	for chunk in _chunks(todos):
+		frappe.db.bulk_insert(
+			"ToDo",
+			[
+				"name",
+				"status",
+				"priority",
+				"date",
+				"allocated_to",
+				"description",
+				"reference_type",
+				"reference_name",
+				"assigned_by",
+				"owner",
 				"creation",
 				"modified",
 			],
@@ -905,6 +946,10 @@ def clear_demo() -> str:
 	"""Remove exactly what the demo created: its leads and their records, users, masters, rules."""
 	leads = frappe.get_all("Lead", filters={"email_id": ("like", f"%@{DOMAIN}")}, pluck="name")
 	removed = {"leads": len(leads)}
+	# the demo's opt-outs put its addresses on the suppression list (kept by a hash, not the lead):
+	# left there, the next demo's leads with the same addresses would wait for a re-confirmation
+	suppression.lift(frappe.get_all("Lead", filters={"name": ("in", leads)}, pluck="email_id"))
+	frappe.db.delete("Lead Consent", {"lead": ("is", "not set"), "email_id": ("like", f"%@{DOMAIN}")})
 	for i in range(0, len(leads), 500):
 		chunk = leads[i : i + 500]
 		customers = frappe.get_all("Customer", filters={"lead_name": ("in", chunk)}, pluck="name")
@@ -924,6 +969,7 @@ def clear_demo() -> str:
 			("Lead Score Log", "lead"),
 			("Lead Assignment Log", "lead"),
 			("Lead Handover", "lead"),
+			("Lead Nurture Enrolment", "lead"),
 			("ToDo", "reference_name"),
 			("Notification Log", "document_name"),
 			("DocShare", "share_name"),

@@ -1,11 +1,14 @@
 """The demo command fills a site through the real policy and clears exactly what it made."""
 
+import json
 from collections import Counter
 
 import frappe
 import pytest
 
 from lead_policy import demo
+from lead_policy.consent import suppression
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 
 
 @pytest.fixture
@@ -66,11 +69,36 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 	assert {c.lead for c in consent} - withdrawn == set(consented) != set()
 	assert len(withdrawn) == made["opt_outs"]
 	assert frappe.db.count("Lead", {"name": ("in", names), "lead_channel": ("is", "set")}) == 25
+	# an open lead is on its owner's ToDo list (and in the list's Assigned To), a closed one on nobody's;
+	# a lead with an Opportunity has its ToDos moved there by ERPNext (link_open_tasks)
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": ("in", names), "status": "Open"},
+		fields=["reference_name", "allocated_to"],
+	)
+	worked = {
+		lead.name: lead.lead_owner
+		for lead in leads
+		if lead.status not in (*CLOSED_STATUSES, "Opportunity", "Quotation")
+	}
+	assert worked
+	assert {t.reference_name for t in todos} == set(worked)
+	assert all(worked[t.reference_name] == t.allocated_to for t in todos)
+	assigned = dict(
+		frappe.get_all(
+			"Lead", filters={"name": ("in", list(worked))}, fields=["name", "_assign"], as_list=True
+		)
+	)
+	assert all(set(json.loads(assigned[name])) == {owner} for name, owner in worked.items())
 	with pytest.raises(frappe.ValidationError):
 		demo.make_demo(leads=1)  # refuses to run twice
 
+	addresses = frappe.get_all("Lead", filters={"name": ("in", names)}, pluck="email_id")
+	assert suppression.suppressed(addresses)  # the demo's opt-outs
 	demo.clear_demo()
 	assert frappe.db.count("Lead", {"email_id": ("like", f"%@{demo.DOMAIN}")}) == 0
+	# so that the next demo's leads with these addresses are not held for a re-confirmation
+	assert suppression.suppressed(addresses) == {}
 	assert not demo.is_present()
 	for doctype in (
 		"Lead Activity",
@@ -80,6 +108,7 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 		"Lead Handover",
 	):
 		assert _count(doctype, names) == 0, doctype
+	assert _count("ToDo", names, "reference_name") == 0
 	# nothing else went with it
 	assert there_before - set(frappe.get_all("Lead", pluck="name")) == set()
 
