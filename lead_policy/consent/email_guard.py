@@ -22,7 +22,9 @@ suppression list (lead_policy.consent.suppression: every opt-out and erasure, ev
 is never mailed; an address of a lead needs the lead's consent. A converted lead is a customer now:
 only its explicit opt-outs (withdrawal, unsubscribed, Do Not Contact) block it. Campaigns and
 newsletters are Marketing/Nurture, the rest Sales Contact. Outside the policy: mails that fulfil a
-contract (``CONTRACT_DOCTYPES``: invoices, orders, deliveries, payments), the privacy requests' and
+contract (``CONTRACT_DOCTYPES``: invoices, orders, deliveries, payments) sent to the document's own
+party (its contact e-mail, its customer's or supplier's addresses; anyone else on such a mail is
+checked like any recipient), the privacy requests' and
 the consent confirmation's own mails, and system mails to users (password reset, notifications of
 an account). Mail queued before an opt-out is taken off the queue when the opt-out is recorded
 (lead_policy.consent.suppression.cancel_queued).
@@ -105,19 +107,21 @@ def blocked_recipients(addresses: list[str], purpose: str) -> dict[str, tuple[li
 				),
 			),
 		)
+	rest = [a for a in addresses if a and a not in out]
+	if not rest:
+		# every address is suppressed: an empty "in" would match the leads with no e-mail at all
+		return out
 	leads = frappe.get_all(
 		"Lead",
-		filters={
-			"email_id": ("in", [a for a in addresses if a not in out]),
-			"anonymised_on": ("is", "not set"),
-		},
+		filters={"email_id": ("in", rest), "anonymised_on": ("is", "not set")},
 		fields=["name", "lead_name", "email_id", "unsubscribed", "status"],
 	)
-	if not leads:
-		return out
 	by_address: dict[str, list[dict]] = {}
 	for lead in leads:
-		by_address.setdefault(lead.email_id.strip().lower(), []).append(lead)
+		if lead.email_id:
+			by_address.setdefault(lead.email_id.strip().lower(), []).append(lead)
+	if not by_address:
+		return out
 	states = {s.lead: s for s in consent.contact_states(leads)}
 	allow_li = bool(cint(get_settings().allow_legitimate_interest))
 	for address, rows in by_address.items():
@@ -183,10 +187,15 @@ def before_email_queue_insert(doc, method=None) -> None:
 	if not doc.message or not area_enabled("consent"):
 		return
 	context, context_name, purpose, written = _queue_context(doc)
-	if context in EXEMPT_DOCTYPES:
-		return  # fulfils a contract, or answers the person's own request
+	if context in OWN_REQUEST_DOCTYPES:
+		return  # answers the person's own request
 	recipients = [r.recipient for r in doc.recipients]
 	addresses = addresses_of(recipients)
+	if context in CONTRACT_DOCTYPES:
+		# fulfils a contract with its party: the party's own addresses may always get it; anyone else
+		# typed in (an opted-out lead on a Sales Order's mail) is checked as any other mail
+		party = _party_addresses(context, context_name)
+		addresses = [a for a in addresses if a not in party]
 	if not context and not doc.communication:
 		# a system mail: to the site's users it is about their account; anyone else is checked
 		addresses = _not_users(addresses)
@@ -216,6 +225,40 @@ def before_email_queue_insert(doc, method=None) -> None:
 	lead_addresses = _lead_addresses([r.recipient for r in doc.recipients])
 	if lead_addresses:
 		ensure_opt_out_link(doc, lead_addresses)
+
+
+def _party_addresses(doctype: str, name: str | None) -> set[str]:
+	"""The addresses a contract document is addressed to by its own data: its contact e-mail, the
+	e-mail of its customer or supplier (and of a payment's party), and their Contacts' addresses."""
+	if not name or not frappe.db.exists(doctype, name):
+		return set()
+	doc = frappe.get_doc(doctype, name)
+	suppliers = doc.get("suppliers") or []  # Request for Quotation
+	found = set(
+		addresses_of(
+			doc.get("contact_email"),
+			doc.get("email_to"),
+			[row.email_id for row in suppliers if row.get("email_id")],
+		)
+	)
+	parties = {("Customer", doc.get("customer")), ("Supplier", doc.get("supplier"))}
+	parties |= {("Supplier", row.get("supplier")) for row in suppliers}
+	if doc.get("party_type") and doc.get("party"):
+		parties.add((doc.party_type, doc.party))
+	for party_doctype, party in parties:
+		if not party:
+			continue
+		if frappe.get_meta(party_doctype).has_field("email_id"):
+			found |= set(addresses_of(frappe.db.get_value(party_doctype, party, "email_id")))
+		contacts = frappe.get_all(
+			"Dynamic Link",
+			filters={"parenttype": "Contact", "link_doctype": party_doctype, "link_name": party},
+			pluck="parent",
+		)
+		if contacts:
+			emails = frappe.get_all("Contact Email", filters={"parent": ("in", contacts)}, pluck="email_id")
+			found |= set(addresses_of(emails))
+	return found
 
 
 def _not_users(addresses: list[str]) -> list[str]:
@@ -258,7 +301,8 @@ def _lead_addresses(recipients) -> dict[str, str]:
 	)
 	out = {}
 	for row in rows:
-		out.setdefault(row.email_id.strip().lower(), row.name)
+		if row.email_id:
+			out.setdefault(row.email_id.strip().lower(), row.name)
 	return out
 
 

@@ -3,9 +3,10 @@ captured, see conftest), nothing commits, and the consent checkpoint still decid
 
 import frappe
 import pytest
+from frappe.core.doctype.communication.email import make as make_communication
 
-from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD
-from lead_policy.consent.ledger import ConsentRequiredError, record_consent
+from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD, blocked_recipients
+from lead_policy.consent.ledger import ConsentRequiredError, record_consent, record_opt_out
 
 from .fixtures import assignment_rule, email_queue_names, queued_since, recipients, send
 from .helpers import make_lead
@@ -48,3 +49,87 @@ def test_mail_to_a_lead_with_consent_is_queued_with_the_opt_out_link(outbox):
 		"Not Sent",
 		UNSUBSCRIBE_METHOD,
 	)
+
+
+def test_mail_to_an_opted_out_lead_alone_is_refused_with_words_not_a_traceback(outbox):
+	"""Every address on the suppression list: the lead look-up must not fall back to leads with no
+	e-mail at all (a phone-only lead is on every site)."""
+	make_lead(first_name="Phoebe", email_id="", phone="+31 20 555 0101")
+	lead = make_lead(first_name="Quinn")
+	record_opt_out(lead.name, "Email", "Email", "Asked us to stop")
+	assert set(blocked_recipients([lead.email_id], "Sales Contact")) == {lead.email_id}
+	with pytest.raises(ConsentRequiredError, match="may not be e-mailed"):
+		send(lead)
+	# a bulk mail (as a newsletter queues one per recipient) is not sent, and nothing raises
+	before = email_queue_names()
+	frappe.sendmail(
+		recipients=[lead.email_id],
+		subject="Our news",
+		message="<p>News</p>",
+		reference_doctype="Newsletter",
+		reference_name="_LP none",
+		now=False,
+	)
+	for mail in queued_since(before):
+		assert frappe.db.get_value("Email Queue", mail, "status") == "Error"
+
+
+def test_a_contract_mail_reaches_its_party_but_not_an_opted_out_lead_typed_in(outbox):
+	from erpnext.crm.doctype.lead.lead import make_customer
+
+	company = frappe.db.get_single_value("Global Defaults", "default_company") or frappe.db.get_value(
+		"Company", {}
+	)
+	if not company:
+		pytest.skip("the site has no Company (no setup wizard): a Sales Order cannot be made")
+	buyer = make_lead(first_name="Rosa")
+	record_opt_out(buyer.name, "Email", "Email", "No marketing, please")
+	customer = make_customer(buyer.name)
+	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
+	customer.territory = frappe.db.get_value("Territory", {"is_group": 0}) or frappe.db.get_value(
+		"Territory", {}
+	)
+	customer.insert()
+	item = "_LP Order Item"
+	if not frappe.db.exists("Item", item):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": item,
+				"item_name": item,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert()
+	order = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"company": company,
+			"customer": customer.name,
+			"contact_email": buyer.email_id,
+			"delivery_date": frappe.utils.add_days(frappe.utils.nowdate(), 7),
+			"items": [{"item_code": item, "qty": 1, "rate": 10}],
+		}
+	).insert()
+	stranger = make_lead(first_name="Sven")
+	record_opt_out(stranger.name, "Email", "Email", "Asked us to stop")
+
+	def mail_order(to):
+		return make_communication(
+			doctype="Sales Order",
+			name=order.name,
+			recipients=to,
+			subject="Your order",
+			content="<p>Your order confirmation.</p>",
+			send_email=True,
+		)
+
+	# the customer opted out of marketing, but the order confirmation fulfils the contract
+	before = email_queue_names()
+	mail_order(buyer.email_id)
+	(mail,) = queued_since(before)
+	assert recipients(mail) == [buyer.email_id]
+	# an opted-out lead who is not the order's party is refused, as on any other document
+	with pytest.raises(ConsentRequiredError, match="may not be e-mailed"):
+		mail_order(stranger.email_id)
