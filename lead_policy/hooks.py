@@ -43,6 +43,7 @@ _EVENTS = {
 	"Communication": ("validate", "after_insert", "on_update"),
 	"Call Log": ("after_insert",),
 	"Event": ("after_insert",),
+	"Opportunity": ("before_insert", "after_insert"),  # the lead's ToDos and Events move with it
 	"Territory": ("on_update", "on_trash"),
 	"Campaign": ("validate", "on_update"),
 	"User": ("after_insert", "on_update", "on_trash"),  # reps enabled or not (assignment's cache)
@@ -81,6 +82,8 @@ has_permission = {
 	"Lead Nurture Enrolment": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Handover": "lead_policy.assignment.handover.has_permission",
 	"Lead Consent": "lead_policy.consent.ledger.has_permission",
+	"ToDo": "lead_policy.permissions.may_move_with_lead",
+	"Event": "lead_policy.permissions.may_move_with_lead",
 }
 
 scheduler_events = {

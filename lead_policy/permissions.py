@@ -90,3 +90,29 @@ def users_with_role(role: str) -> list[str]:
 		.orderby(user.name)
 		.run(pluck=True)
 	)
+
+
+def may_move_with_lead(doc, ptype=None, user=None) -> bool | None:
+	"""``has_permission`` of ToDo and Event: while an Opportunity is made from a lead by someone who
+	may change the lead (lead_policy.events.opportunity), its open ToDos and Events may be moved to
+	the Opportunity by them. Otherwise Frappe's own rules decide (None)."""
+	from lead_policy.events.opportunity import MOVING_FLAG
+
+	lead = frappe.flags.get(MOVING_FLAG)
+	if not lead or ptype != "write" or doc.is_new() or (user or frappe.session.user) != frappe.session.user:
+		return None
+	if doc.doctype == "ToDo":
+		stored = frappe.db.get_value("ToDo", doc.name, ["reference_type", "reference_name"])
+		return True if stored and tuple(stored) == ("Lead", lead) else None
+	if doc.doctype == "Event":
+		linked = frappe.db.exists(
+			"Event Participants",
+			{
+				"parent": doc.name,
+				"parenttype": "Event",
+				"reference_doctype": "Lead",
+				"reference_docname": lead,
+			},
+		)
+		return True if linked else None
+	return None

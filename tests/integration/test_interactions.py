@@ -357,3 +357,65 @@ def test_an_interaction_that_would_count_twice_is_refused_and_nothing_is_written
 		log_as(rep, lead.name, interaction_type="Meeting")
 	assert "2 activities instead of one" in str(info.value)
 	assert counts() == before
+
+
+# ---------- ERPNext's Opportunity from the lead ----------
+
+
+@pytest.mark.parametrize("maker", ["manager", "other rep"])
+def test_an_opportunity_made_from_the_lead_takes_other_peoples_todos_and_meetings(rep, maker):
+	"""ERPNext moves the lead's open ToDos and Events to the new Opportunity with permission checks;
+	the app's records of several people on the lead must not stop a manager or another rep."""
+	from erpnext.crm.doctype.lead.lead import make_opportunity
+
+	from .fixtures import SALES_MANAGER
+
+	manager = user_with_roles(SALES_MANAGER, ["Sales Manager", "Sales User"])
+	lead = owned_lead()
+	frappe.set_user(rep)  # the rep plans a meeting with the lead: a private Event of theirs
+	frappe.get_doc(
+		{
+			"doctype": "Event",
+			"subject": "Demo for the lead",
+			"event_type": "Private",
+			"event_category": "Meeting",
+			"starts_on": add_to_date(now_datetime(), days=2),
+			"event_participants": [{"reference_doctype": "Lead", "reference_docname": lead.name}],
+		}
+	).insert()
+	frappe.set_user("Administrator")
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": rep,
+			"assigned_by": rep,
+			"description": "Call back",
+			"reference_type": "Lead",
+			"reference_name": lead.name,
+		}
+	).insert(ignore_permissions=True)
+	user = manager if maker == "manager" else OTHER_REP
+	frappe.set_user(user)
+	try:
+		opportunity = make_opportunity(lead.name)
+		opportunity.insert()
+	finally:
+		frappe.set_user("Administrator")
+	moved = frappe.get_all(
+		"ToDo", filters={"reference_type": "Opportunity", "reference_name": opportunity.name}, pluck="name"
+	)
+	assert moved
+	assert not frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"}
+	)
+	assert frappe.db.exists(
+		"Event Participants", {"reference_doctype": "Opportunity", "reference_docname": opportunity.name}
+	)
+	# only for that insert: the rep's ToDo is not the other person's to change afterwards
+	frappe.set_user(user)
+	try:
+		todo = frappe.get_doc("ToDo", moved[0])
+		if todo.allocated_to != user and todo.assigned_by != user and maker != "manager":
+			assert not frappe.has_permission("ToDo", "write", doc=todo)
+	finally:
+		frappe.set_user("Administrator")

@@ -1,0 +1,25 @@
+"""doc_events on ERPNext's Opportunity: made from a lead, it takes the lead's open ToDos and Events.
+
+ERPNext's ``Opportunity.after_insert`` moves them with permission checks
+(``erpnext.crm.utils.link_open_tasks`` / ``link_open_events``): a ToDo may be saved only by the person
+it is for or who gave it, a private Event only by its owner. The app puts several people's records
+on a lead (the owner's assignment and follow-up ToDos, a manager's escalation ToDo, the meetings
+reps log), so without this a manager, or a rep with a manager's ToDo on the lead, could not make an
+Opportunity from it. Whoever may change the lead may move its records with it, for this insert only.
+"""
+
+import frappe
+
+# the lead whose records the Opportunity being inserted moves (lead_policy.permissions.may_move_with_lead)
+MOVING_FLAG = "lead_policy_opportunity_from_lead"
+
+
+def before_insert(doc, method=None):
+	if doc.opportunity_from == "Lead" and doc.party_name:
+		if frappe.has_permission("Lead", "write", doc=doc.party_name):
+			frappe.flags[MOVING_FLAG] = doc.party_name
+
+
+def after_insert(doc, method=None):
+	# after ERPNext's own after_insert, which has moved them (doc_events run after the controller)
+	frappe.flags.pop(MOVING_FLAG, None)
