@@ -426,16 +426,21 @@ def retention_due(
 	created: date | datetime,
 	today: date,
 	keep_days: int,
+	open_deal: bool = False,
+	last_deal_change: date | datetime | None = None,
 ) -> bool:
 	"""Should a lead be anonymised because it is kept longer than the retention period allows?
 
 	Only leads without any current consent, not converted, whose last activity (or creation, when
 	they never had one) is more than ``keep_days`` ago; "Do Not Contact" leads count the same way.
-	``keep_days`` 0 switches retention off.
+	A lead is the party of its Opportunities and Quotations: never while one is open (``open_deal``:
+	an Opportunity not lost, a submitted Quotation not lost), and work on a closed one
+	(``last_deal_change``) counts as activity. ``keep_days`` 0 switches retention off.
 	"""
-	if keep_days <= 0 or has_consent or status == CONVERTED:
+	if keep_days <= 0 or has_consent or status == CONVERTED or open_deal:
 		return False
-	last = last_activity or created
-	if isinstance(last, datetime):
-		last = last.date()
+	touches = [
+		t.date() if isinstance(t, datetime) else t for t in (last_activity, last_deal_change) if t is not None
+	]
+	last = max(touches) if touches else (created.date() if isinstance(created, datetime) else created)
 	return last <= today - timedelta(days=keep_days)

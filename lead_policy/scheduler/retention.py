@@ -66,9 +66,12 @@ def due_leads(after: str = "", limit: int = CHUNK, keep_days: int | None = None,
 	)
 	if not candidates:
 		return []
-	records = ledger([c.name for c in candidates])
+	names = [c.name for c in candidates]
+	records = ledger(names)
+	deals = _deals(names)
 	due = []
 	for c in candidates:
+		open_deal, last_change = deals.get(c.name, (False, None))
 		c.due = policy.retention_due(
 			has_consent=policy.has_consent(records.get(c.name, [])),
 			status=c.status,
@@ -76,9 +79,40 @@ def due_leads(after: str = "", limit: int = CHUNK, keep_days: int | None = None,
 			created=get_datetime(c.creation),
 			today=today,
 			keep_days=keep_days,
+			open_deal=open_deal,
+			last_deal_change=last_change,
 		)
 		due.append(c)
 	return due
+
+
+def _deals(leads: list[str]) -> dict[str, tuple[bool, object]]:
+	"""{lead: (has an open deal, when its deals last changed)} for the leads that are the party of an
+	Opportunity or a Quotation; open as ERPNext's Lead.has_opportunity / has_quotation decide it.
+	Two queries for the chunk."""
+	out: dict[str, tuple[bool, object]] = {}
+
+	def merge(party, is_open, changed):
+		was_open, was_changed = out.get(party, (False, None))
+		out[party] = (was_open or bool(is_open), max(filter(None, (was_changed, changed)), default=None))
+
+	for row in frappe.db.sql(
+		"""select party_name, max(status != 'Lost') as is_open, max(modified) as changed
+		from `tabOpportunity` where opportunity_from = 'Lead' and party_name in %(leads)s
+		group by party_name""",
+		{"leads": tuple(leads)},
+		as_dict=True,
+	):
+		merge(row.party_name, row.is_open, row.changed)
+	for row in frappe.db.sql(
+		"""select party_name, max(docstatus = 1 and status != 'Lost') as is_open, max(modified) as changed
+		from `tabQuotation` where quotation_to = 'Lead' and party_name in %(leads)s and docstatus < 2
+		group by party_name""",
+		{"leads": tuple(leads)},
+		as_dict=True,
+	):
+		merge(row.party_name, row.is_open, row.changed)
+	return out
 
 
 def anonymise_due_leads(commit: bool = True) -> dict:

@@ -610,12 +610,22 @@ def test_retention_job_anonymises_only_due_leads(monkeypatch):
 	young = lead(age=now_datetime())
 	converted = lead()
 	frappe.db.set_value("Lead", converted.name, "status", "Converted", update_modified=False)
+	# the party of an open Opportunity, and of one lost just now (work on a deal is activity)
+	from erpnext.crm.doctype.lead.lead import make_opportunity
+
+	dealing, lost_lately = lead(), lead()
+	make_opportunity(dealing.name).insert()
+	lost = make_opportunity(lost_lately.name).insert()
+	frappe.db.set_value("Opportunity", lost.name, "status", "Lost")
 	broken = lead()
 	# lead names are reused after a rollback: look only at the errors this test logs
 	errors_of_broken = {"reference_doctype": "Lead", "reference_name": broken.name}
 	logged_before = set(frappe.get_all("Error Log", filters=errors_of_broken, pluck="name"))
 
-	mine = {lead.name for lead in (dormant, rejected, consented, active, young, converted, broken)}
+	mine = {
+		lead.name
+		for lead in (dormant, rejected, consented, active, young, converted, dealing, lost_lately, broken)
+	}
 	# the site may hold due leads of its own: the job takes them too, the preview lists them too
 	due = [r["lead"] for r in retention.preview(limit=5000)]
 	assert len(due) < 5000

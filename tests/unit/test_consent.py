@@ -218,6 +218,11 @@ def test_retention():
 	recent = {**base, "last_activity": datetime(2026, 6, 1, 15, 0)}
 	assert not retention_due(**recent, keep_days=30)
 	assert retention_due(**recent, keep_days=29)
+	# the party of an open Opportunity or Quotation is kept; work on a closed deal counts as activity
+	assert not retention_due(**base, keep_days=30, open_deal=True)
+	assert not retention_due(**base, keep_days=30, last_deal_change=datetime(2026, 6, 20, 9, 0))
+	assert retention_due(**base, keep_days=30, last_deal_change=datetime(2026, 5, 1, 9, 0))
+	assert not retention_due(**recent, keep_days=29, last_deal_change=datetime(2026, 6, 20))
 
 
 def test_marketing_is_recorded_only_on_the_persons_own_consent():
