@@ -266,7 +266,19 @@ def on_lead_update(doc) -> None:
 	unticking it only refreshes the summary (e-mail opens again with a newer consent record)."""
 	before = doc.get_doc_before_save()
 	if before and doc.status == policy.DO_NOT_CONTACT and before.status != policy.DO_NOT_CONTACT:
+		# the person asked not to be contacted at all: an opt-out on every channel in the ledger, so it
+		# outlasts the status (ERPNext's set_status turns it into "Opportunity" once one is made, a rep
+		# may pick another status) and puts the address on the suppression list
+		withdraw(
+			[doc.name],
+			list(policy.CHANNELS),
+			source="Manual",
+			evidence=_("Lead {0} set to Do Not Contact by {1}").format(doc.name, frappe.session.user),
+		)
 		suppression.cancel_queued([doc.email_id], _("Lead {0} is now Do Not Contact.").format(doc.name))
+		# the withdrawal set these in the database: a later save of this document must not undo them
+		doc.update(frappe.db.get_value("Lead", doc.name, ["consent_status", "unsubscribed"], as_dict=True))
+		return
 	if not before or cint(before.get("unsubscribed")) == cint(doc.get("unsubscribed")):
 		return
 	if cint(doc.unsubscribed):

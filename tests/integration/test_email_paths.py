@@ -133,3 +133,29 @@ def test_a_contract_mail_reaches_its_party_but_not_an_opted_out_lead_typed_in(ou
 	# an opted-out lead who is not the order's party is refused, as on any other document
 	with pytest.raises(ConsentRequiredError, match="may not be e-mailed"):
 		mail_order(stranger.email_id)
+
+
+def test_do_not_contact_is_an_opt_out_on_every_channel_that_outlasts_the_status(outbox):
+	from erpnext.crm.doctype.lead.lead import make_opportunity
+
+	lead = make_lead(first_name="Tara", mobile_no="+31 6 1234 5670")
+	record_consent(
+		lead.name, "Email", "Sales Contact", "Granted", "Consent", "Web Form", "Ticked: contact me"
+	)
+	record_consent(lead.name, "Phone", "Sales Contact", "Granted", "Consent", "Web Form", "Call me")
+	doc = frappe.get_doc("Lead", lead.name)
+	doc.status = "Do Not Contact"
+	doc.save()
+	withdrawn = frappe.get_all(
+		"Lead Consent", filters={"lead": lead.name, "status": "Withdrawn"}, pluck="channel"
+	)
+	assert set(withdrawn) == {"Email", "Phone", "SMS/WhatsApp", "Post"}
+	assert "Granted" not in (frappe.db.get_value("Lead", lead.name, "consent_status") or "")
+	assert doc.unsubscribed == 1  # in memory too: a later save of it keeps the opt-out
+	# ERPNext turns the status into "Opportunity" once one is made: the opt-out stays
+	if frappe.db.get_single_value("Global Defaults", "default_company") or frappe.db.get_value("Company", {}):
+		make_opportunity(lead.name).insert()
+		assert frappe.db.get_value("Lead", lead.name, "status") == "Opportunity"
+	assert set(blocked_recipients([lead.email_id], "Sales Contact")) == {lead.email_id}
+	with pytest.raises(ConsentRequiredError):
+		send(lead)
