@@ -76,7 +76,7 @@ permission_query_conditions = {
 	"Lead Nurture Enrolment": "lead_policy.permissions.lead_rows_query",
 }
 has_permission = {
-	"Lead Activity": "lead_policy.permissions.has_lead_row_permission",
+	"Lead Activity": "lead_policy.permissions.has_activity_permission",
 	"Lead Score Log": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Assignment Log": "lead_policy.permissions.has_lead_row_permission",
 	"Lead Nurture Enrolment": "lead_policy.permissions.has_lead_row_permission",

@@ -63,6 +63,15 @@ def has_lead_row_permission(doc, ptype=None, user=None) -> bool | None:
 	return frappe.has_permission("Lead", "read" if ptype in SHOWING else "write", doc=doc.lead, user=user)
 
 
+def has_activity_permission(doc, ptype=None, user=None) -> bool | None:
+	"""``has_permission`` of Lead Activity: read as the lead; written only by the app's own steps
+	(Log Interaction, e-mails, Call Logs, Events, ``record_activity``) and by managers. A rep creating
+	rows through REST would raise a score and answer the response clock with contacts never made."""
+	if ptype not in SHOWING and not is_manager(user or frappe.session.user):
+		return False
+	return has_lead_row_permission(doc, ptype, user)
+
+
 def is_active_desk_user(user: str | None) -> bool:
 	"""Whether ``user`` can be given leads and ToDos: an enabled System User (not Guest). A user
 	disabled or removed since someone chose them (a fallback owner, a lead's owner) is not."""

@@ -9,6 +9,8 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from lead_policy.permissions import is_manager
+from lead_policy.policy import followup as followup_policy
 from lead_policy.policy.scoring import ACTIVITY_TYPES
 
 COMMUNICATION_MEDIUM = {"Phone": "Call", "Meeting": "Meeting", "Visit": "Meeting", "Event": "Meeting"}
@@ -129,6 +131,20 @@ def record_activity(
 	frappe.get_doc("Lead", lead).check_permission("write")
 	if not frappe.has_permission("Lead Activity", "create"):
 		frappe.throw(_("You are not allowed to record activities."), frappe.PermissionError)
+	if activity_type in followup_policy.CONTACT_ACTIVITIES and not is_manager():
+		# a contact is checked for consent, answers the response clock and sets the follow-up: it is
+		# recorded where it happened, not reported (nor backdated) by hand
+		frappe.throw(
+			_(
+				"Activity Type: a {0} is recorded with Lead Policy > Log Interaction on the lead, or by"
+				" ERPNext's own Call Log, Event or e-mail; this method takes marketing signals such as"
+				" Web Visit, Download or Webinar."
+			).format(_(activity_type)),
+			frappe.PermissionError,
+			title=_("Invalid Activity"),
+		)
+	# reported by a tool, not a person at the desk: it never counts as contacting the lead
+	source = (source or "").strip() or "API"
 	doc = record(lead, activity_type, occurred_on, source=source, details=details)
 	score = frappe.db.get_value("Lead", lead, ["lead_score", "score_band"], as_dict=True)
 	return {"activity": doc.name, "lead_score": score.lead_score, "score_band": score.score_band}

@@ -221,6 +221,29 @@ def test_rep_who_may_only_read_a_lead_cannot_record_an_activity_on_it(users):
 	assert not frappe.db.exists("Lead Activity", {"lead": other.name})
 
 
+def test_a_rep_cannot_forge_contacts_or_activities_that_raise_the_score(users):
+	own = make_lead()
+	only_lead(users.a, own.name)
+	frappe.set_user(users.a)
+	try:
+		# a call or meeting is logged where it happened (Log Interaction, Call Log, Event), not reported
+		for contact in ("Call", "Meeting", "Email Sent", "Social Interaction"):
+			with pytest.raises(frappe.PermissionError, match="Log Interaction"):
+				record_activity(own.name, contact, occurred_on="2026-01-01 09:00:00")
+		# nor inserted as rows through REST (/api/resource/Lead Activity)
+		forged = frappe.get_doc({"doctype": "Lead Activity", "lead": own.name, "activity_type": "Webinar"})
+		with pytest.raises(frappe.PermissionError):
+			forged.insert()
+		# a marketing signal is still taken, marked as reported by a tool: it is no contact
+		out = record_activity(own.name, "Web Visit")
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead Activity", out["activity"], "source") == "API"
+	assert frappe.db.count("Lead Activity", {"lead": own.name}) == 1
+	row = frappe.db.get_value("Lead", own.name, ["last_contacted", "first_responded_at"], as_dict=True)
+	assert row.last_contacted is None and row.first_responded_at is None
+
+
 # ---------- 3. lists show the rows of readable leads only ----------
 
 LEAD_RECORDS = ("Lead Activity", "Lead Score Log", "Lead Assignment Log")
