@@ -12,7 +12,7 @@ from lead_policy.reporting.scope import scope_from
 
 @frappe.whitelist()
 @frappe.read_only()
-def conversion_vs_target(filters=None) -> str:
+def conversion_vs_target(filters: dict | str | None = None) -> str:
 	"""This month's lead conversion rate (converted ÷ received, the leads the user may read) against
 	the target of Lead Policy Settings, as the card's text: "32.5% (target 40%: Missed)"."""
 	period = kpi.period_of(getdate(today()))
