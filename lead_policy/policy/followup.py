@@ -144,7 +144,8 @@ def interaction_problems(i: Interaction, now: datetime) -> list[Problem]:
 			Problem(
 				"outcome",
 				_("Outcome must be one of {options}, not {value}."),
-				{"options": ", ".join(OUTCOMES), "value": i.outcome},
+				# the type's own outcomes when the type is known: a meeting is never "Left Voicemail"
+				{"options": ", ".join(OUTCOMES_OF.get(i.interaction_type, OUTCOMES)), "value": i.outcome},
 			)
 		)
 	elif i.interaction_type in OUTCOMES_OF and i.outcome not in OUTCOMES_OF[i.interaction_type]:

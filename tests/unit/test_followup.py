@@ -260,3 +260,12 @@ def test_no_frappe_here():
 
 	source = open(module.__file__).read()
 	assert "import frappe" not in source and "from frappe" not in source
+
+
+def test_an_unknown_outcome_lists_the_outcomes_of_that_type():
+	now = datetime(2026, 12, 4, 12, 0)
+	meeting = f.Interaction(interaction_type=f.MEETING, direction=f.OUTGOING, outcome="Held", occurred_on=now)
+	(problem,) = f.interaction_problems(meeting, now)
+	text = problem.render()
+	assert problem.field == "outcome" and "not Held" in text
+	assert "Interested" in text and "Left Voicemail" not in text
