@@ -139,3 +139,23 @@ def _assign_new_lead(lead, user: str, description: str, priority: str) -> None:
 	else:
 		delete_notification_count_for("ToDo")  # the rep's ToDo count, as Frappe's "*" on_update hook does
 		notify_assignment(by, user, lead.doctype, lead.name, action="ASSIGN", description=description)
+
+
+def close_lead_todos(lead: str, keep: str | None = None) -> None:
+	"""Close the open ToDos on ``lead`` (a lead nobody works on any more: disqualified, converted),
+	through the ToDo controller so each lead's Assigned To follows; ``keep``: one to leave open (the
+	data-issues ToDo, which intake owns)."""
+	for name in frappe.get_all(
+		"ToDo",
+		filters={
+			"reference_type": "Lead",
+			"reference_name": lead,
+			"status": "Open",
+			"name": ("!=", keep or ""),
+		},
+		pluck="name",
+	):
+		todo = frappe.get_doc("ToDo", name)
+		todo.status = "Closed"
+		todo.flags.ignore_permissions = True
+		todo.save()

@@ -19,6 +19,7 @@ from frappe.desk.form import assign_to
 from frappe.utils import escape_html, format_date, format_datetime, get_datetime, get_fullname, now_datetime
 
 from lead_policy import transactions
+from lead_policy.assignment import todo
 from lead_policy.assignment.handover import handover_note, move_access
 from lead_policy.intake.rules import working_time
 from lead_policy.permissions import users_with_role
@@ -156,6 +157,10 @@ def _run(customer, lead: str, steps: policy.Steps) -> None:
 		hand_over(customer, lead_doc, choice)
 	elif steps.tell_if_nobody:
 		_no_account_manager(customer, lead_doc, choice)
+	if steps.record:
+		# nor its ToDos (after the handover note has listed them): the rep's work on the lead is done,
+		# the account manager has theirs on the Customer
+		todo.close_lead_todos(lead, keep=lead_doc.get("validation_todo"))
 
 
 def _handed_over(lead: str, converted_on) -> bool:

@@ -18,6 +18,7 @@ from frappe import _
 from frappe.desk.form import assign_to
 from frappe.utils import cint, escape_html, format_date, getdate, now_datetime, nowdate
 
+from lead_policy.assignment import todo
 from lead_policy.policy import disposition as policy
 from lead_policy.policy import recycling as recycling_policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
@@ -163,20 +164,7 @@ def disqualify(
 def _close_todos(doc) -> None:
 	"""Nobody works on a disqualified lead: its tasks end (the data-issues ToDo stays with intake,
 	which owns it)."""
-	for name in frappe.get_all(
-		"ToDo",
-		filters={
-			"reference_type": "Lead",
-			"reference_name": doc.name,
-			"status": "Open",
-			"name": ("!=", doc.get("validation_todo") or ""),
-		},
-		pluck="name",
-	):
-		todo = frappe.get_doc("ToDo", name)
-		todo.status = "Closed"
-		todo.flags.ignore_permissions = True
-		todo.save()
+	todo.close_lead_todos(doc.name, keep=doc.get("validation_todo"))
 
 
 # ---------- re-open ----------

@@ -153,6 +153,10 @@ def test_create_customer_records_time_to_conversion_and_hands_the_account_over(o
 	# the account manager may read the lead's history; the rep keeps the lead
 	assert frappe.has_permission("Lead", "read", doc=lead.name, user=AM_EUROPE)
 	assert frappe.db.get_value("Lead", lead.name, "lead_owner") == REP
+	# the rep's work on the lead is done: no ToDo stays open on the converted lead
+	assert not frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"}
+	)
 
 
 def test_the_most_specific_territory_rule_wins(org):
