@@ -37,7 +37,16 @@ doctype_list_js = {"Lead": "public/js/lead_list.js"}
 # calls the policy areas in order. ERPNext's Lead is extended this way, never with
 # override_doctype_class (that keeps only the last app's class and collides with other apps).
 _EVENTS = {
-	"Lead": ("onload", "before_insert", "validate", "after_insert", "on_update", "on_trash"),
+	"Lead": (
+		"onload",
+		"before_insert",
+		"validate",
+		"after_insert",
+		"on_update",
+		"on_trash",
+		"before_rename",
+		"after_rename",
+	),
 	"Customer": ("after_insert", "on_update", "on_trash"),
 	"Contact": ("autoname",),
 	"Communication": ("validate", "after_insert", "on_update"),

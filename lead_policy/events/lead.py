@@ -66,3 +66,12 @@ def on_update(doc, method=None):
 def on_trash(doc, method=None):
 	workload.on_lead_trash(doc)
 	deletion.on_lead_trash(doc)  # what describes the lead goes; consent and handovers stay, unlinked
+
+
+def before_rename(doc, method=None, old=None, new=None, merge=False):
+	intake.on_lead_before_rename(doc, merge)  # Frappe's merge would bypass the consent rules of a merge
+
+
+def after_rename(doc, method=None, old=None, new=None, merge=False):
+	if not merge:
+		nurture.on_lead_rename(old, new)  # the one-program key is the lead's name

@@ -207,6 +207,23 @@ def _create(enquiry: Enquiry, match: dedupe.Match | None) -> IntakeResult:
 # ---------- Lead doc events: the checks every lead passes, whatever created it ----------
 
 
+def on_lead_before_rename(doc, merge: bool) -> None:
+	"""Frappe's own merge (Rename with "Merge with existing") relinks every record of the duplicate
+	and deletes it: a grant given for the duplicate's address would make the other lead contactable
+	(policy 2.2), and both nurture enrolments and ToDos would stay open. Merges go through the app's
+	merge, which follows the consent rules; a plain rename goes ahead."""
+	if not merge or frappe.flags.lead_policy_disabled:
+		return
+	frappe.throw(
+		_(
+			"To merge {0} into another lead, open {0} and use Lead Policy > Merge (mark the other lead"
+			" in Duplicate Of first): it keeps consent with the address it was given for, one nurture"
+			" program and one follow-up. Renaming without merging works as before."
+		).format(frappe.bold(doc.name)),
+		title=_("Use Lead Policy > Merge"),
+	)
+
+
 def on_lead_before_insert(doc, method=None) -> None:
 	"""Channel and receipt time of leads intake did not create (desk, import, incoming e-mail)."""
 	if area_enabled("validation"):

@@ -231,6 +231,13 @@ def exit_leads(leads, reason: str, note: str | None = None, rows=None) -> list[s
 	return list(current)
 
 
+def on_lead_rename(old: str, new: str) -> None:
+	"""A lead renamed (not merged): Frappe relinks its enrolments, but the unique active key is the
+	lead's name as text, so it is moved too; otherwise the renamed lead could be enrolled twice."""
+	if old and new and old != new:
+		frappe.db.set_value(ENROLMENT, {"active_key": old}, "active_key", new, update_modified=False)
+
+
 def on_merge(keep: str, duplicate: str) -> None:
 	"""Before ``duplicate`` is merged into ``keep`` (lead_policy.intake.merge), whose records then move
 	to ``keep``: the lead must still be in one program at most. If both are enrolled, the duplicate's

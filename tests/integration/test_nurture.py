@@ -309,6 +309,21 @@ def test_a_merged_duplicates_enrolment_carries_on_for_the_kept_lead(nurture):
 	assert frappe.db.count(ENROLMENT, {"lead": keep.name, "status": "Active"}) == 1
 
 
+def test_frappes_own_merge_is_refused_and_a_plain_rename_keeps_one_program(nurture):
+	keep, dup = warm_lead(first_name="Kept"), warm_lead(first_name="Other")
+	with pytest.raises(frappe.ValidationError, match="Lead Policy > Merge"):
+		frappe.rename_doc("Lead", dup.name, keep.name, merge=True)
+	assert frappe.db.exists("Lead", dup.name) and active(dup.name)
+	# a rename without merging goes ahead, and the enrolment's unique key follows the new name
+	new_name = f"{dup.name}-R"
+	frappe.rename_doc("Lead", dup.name, new_name)
+	moved = active(new_name)
+	assert moved and frappe.db.get_value(ENROLMENT, moved.name, "active_key") == new_name
+	cold = make_program("_LP Cold Drip", templates=("_LP Nurture 1",), for_warm=0, for_cold=1)
+	row = frappe._dict({f: frappe.db.get_value("Lead", new_name, f) for f in enrolment.LEAD_FIELDS})
+	assert enrolment.enrol(row, cold.name, "test") is None  # still one program at a time
+
+
 def test_someone_who_cannot_write_the_lead_cannot_enrol_or_remove_it(nurture):
 	from .fixtures import user_with_roles
 
