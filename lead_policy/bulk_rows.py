@@ -106,10 +106,13 @@ def flush() -> None:
 	if not pending:
 		return
 	for doctype, rows in pending.rows.items():
+		if not rows:  # every lead that had one was rolled back (discard)
+			continue
 		fields = sorted({key for row in rows for key in row})
 		frappe.db.bulk_insert(doctype, fields, [tuple(row.get(f) for f in fields) for row in rows])
 	for user, leads in pending.assigned.items():
-		_tell(user, leads)
+		if leads:
+			_tell(user, leads)
 	pending.rows.clear()
 	pending.assigned.clear()
 

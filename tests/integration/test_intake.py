@@ -1090,3 +1090,20 @@ def test_a_new_lead_with_a_phone_can_be_saved_again_at_once():
 	lead.job_title = "Buyer"
 	lead.save()  # the form's next save: check_if_latest compares its Last Updated On
 	assert frappe.db.get_value("Lead", lead.name, "job_title") == "Buyer"
+
+
+def test_a_chunk_whose_only_lead_for_a_rep_is_rolled_back_still_writes_the_rest(env):
+	"""discard() empties the rep's list of the chunk; flush must then tell nobody, not fail the batch."""
+	from lead_policy import bulk_rows
+
+	kept = make_lead(first_name="Kept")
+	with bulk_rows.batched():
+		bulk_rows.add(
+			"Lead Assignment Log", {"lead": kept.name, "assigned_to": env, "assignment_type": "Manual"}
+		)
+		position = bulk_rows.mark()
+		bulk_rows.assigned(env, "CRM-LEAD-ROLLED-BACK")
+		bulk_rows.add("ToDo", {"reference_type": "Lead", "reference_name": "CRM-LEAD-ROLLED-BACK"})
+		bulk_rows.discard(position)  # that lead went back to its savepoint
+	assert frappe.db.exists("Lead Assignment Log", {"lead": kept.name, "assignment_type": "Manual"})
+	assert not frappe.db.exists("ToDo", {"reference_name": "CRM-LEAD-ROLLED-BACK"})
