@@ -404,6 +404,28 @@ def test_the_report_lists_upcoming_follow_ups_only_when_asked_and_never_closed_l
 		report_as(MANAGER, within_days=-1)
 
 
+def test_a_lead_without_a_follow_up_is_not_due(rep):
+	"""Frappe reads an empty datetime as 0001-01-01: without "is set" every such lead was listed as due."""
+	without = lead_in_band("Hot")
+	frappe.db.set_value("Lead", without.name, "next_follow_up", None, update_modified=False)
+	overdue = lead_in_band("Hot")
+	log(overdue.name, occurred_on=str(add_to_date(now_datetime(), hours=-30)))
+	listed = {r["lead"] for r in report_as(MANAGER, within_days=30).data}
+	assert overdue.name in listed and without.name not in listed
+	# the workspace card counts the same way (its dynamic filter is "before now")
+	import json
+
+	from frappe.desk.doctype.number_card.number_card import get_result
+
+	card = frappe.get_doc("Number Card", "Follow-ups Overdue")
+	mine = [
+		*json.loads(card.filters_json),
+		["Lead", "next_follow_up", "<", now_datetime(), False],
+		["Lead", "name", "in", [without.name, overdue.name], False],
+	]
+	assert get_result(card.as_dict(), json.dumps(mine, default=str)) == 1
+
+
 # ---------- settings ----------
 
 

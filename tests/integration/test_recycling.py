@@ -250,6 +250,25 @@ def test_a_due_lead_waits_for_the_manager_by_default_and_the_report_shows_it(des
 	assert message and chart["data"]["labels"] and {s["label"] for s in summary} >= {"Due for Re-evaluation"}
 
 
+def test_a_lead_disqualified_for_good_is_not_listed_as_due_and_the_review_count_is_the_queue(desk):
+	"""A reason without a re-evaluation delay leaves no date: never due (Frappe reads an empty date
+	as 0001-01-01, which is before any date asked for)."""
+	never = lead(desk, owner=desk.reps[0])
+	disqualify(never.name, "No Budget")
+	frappe.db.set_value("Lead", never.name, "re_evaluate_on", None, update_modified=False)
+	dated = due(desk, owner=desk.reps[0])
+	frappe.set_user(MANAGER)
+	try:
+		_columns, data, _message, _chart, summary = execute({"show": "All"})
+	finally:
+		frappe.set_user("Administrator")
+	listed = {r["lead"]: r for r in data}
+	assert dated.name in listed and never.name not in listed
+	counts = {s["label"]: s["value"] for s in summary}
+	assert counts["Awaiting Manager Review"] == sum(1 for r in data if r["case"] == "Awaiting Manager Review")
+	assert counts["Due for Re-evaluation"] == sum(1 for r in data if r["days_overdue"] is not None)
+
+
 def test_switched_off_the_job_does_nothing(desk, monkeypatch):
 	stale = lead(desk, idle_days=120, owner=desk.reps[0])
 	set_settings(enable_recycling=0)

@@ -76,14 +76,17 @@ class FollowUpsDueReport:
 		return get_datetime(f"{last_day} 23:59:59.999999")
 
 	def rows(self) -> list[dict]:
-		filters = {
-			"next_follow_up": ("<=", self.until()),
-			"status": ("not in", CLOSED_STATUSES),
-			"disabled": 0,
-		}
+		# "is set" too: Frappe compares an empty datetime as 0001-01-01, so every lead without a
+		# follow-up would be listed as due
+		filters = [
+			["next_follow_up", "is", "set"],
+			["next_follow_up", "<=", self.until()],
+			["status", "not in", CLOSED_STATUSES],
+			["disabled", "=", 0],
+		]
 		for fieldname in ("lead_owner", "score_band"):
 			if self.filters.get(fieldname):
-				filters[fieldname] = self.filters.get(fieldname)
+				filters.append([fieldname, "=", self.filters.get(fieldname)])
 		return frappe.get_list(
 			"Lead",
 			fields=FIELDS,

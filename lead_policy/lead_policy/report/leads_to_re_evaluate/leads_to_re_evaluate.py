@@ -85,7 +85,14 @@ class ReEvaluationReport:
 			for r in frappe.get_list(
 				"Lead",
 				fields=FIELDS,
-				filters={**self.common_filters(), "status": DISQUALIFIED, "re_evaluate_on": ("<=", until)},
+				# "is set" too: Frappe compares an empty date as 0001-01-01, and a reason without a
+				# re-evaluation delay (e.g. Invalid Data) means the lead is never re-evaluated
+				filters=[
+					*as_list(self.common_filters()),
+					["status", "=", DISQUALIFIED],
+					["re_evaluate_on", "is", "set"],
+					["re_evaluate_on", "<=", until],
+				],
 				order_by="re_evaluate_on asc, name asc",
 				limit_page_length=LIMIT,
 			):
@@ -194,7 +201,7 @@ class ReEvaluationReport:
 
 	def summary(self, data):
 		due = sum(1 for r in data if r["days_overdue"] is not None)
-		review = len(data) - due
+		review = sum(1 for r in data if r["case"] == _(REVIEW))
 		without = sum(1 for r in data if not r["has_consent"])
 		oldest = max((r["days_overdue"] for r in data if r["days_overdue"] is not None), default=0)
 		return [
@@ -213,3 +220,8 @@ class ReEvaluationReport:
 			},
 			{"label": _("Most Days Overdue"), "value": oldest, "datatype": "Int"},
 		]
+
+
+def as_list(filters: dict) -> list[list]:
+	"""A get_list filter dict as a list of [field, operator, value] (to add two conditions on one field)."""
+	return [[f, *v] if isinstance(v, list | tuple) else [f, "=", v] for f, v in filters.items()]
