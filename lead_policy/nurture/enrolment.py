@@ -41,6 +41,7 @@ LEAD_FIELDS = (
 	"first_responded_at",
 	"anonymised_on",
 	"disabled",
+	"unsubscribed",
 )
 OPENED, CLICKED = "Email Opened", "Email Clicked"
 

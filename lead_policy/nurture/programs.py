@@ -124,6 +124,7 @@ def lead_facts(row) -> policy.LeadFacts:
 		territory_ancestors=territory_ancestors(row.get("territory")),
 		qualification=row.get("qualification_status"),
 		status=row.get("status"),
+		opted_out=bool(cint(row.get("unsubscribed"))),
 	)
 
 

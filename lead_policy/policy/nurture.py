@@ -151,6 +151,7 @@ class LeadFacts:
 	territory_ancestors: frozenset[str] = frozenset()  # the lead's territory and every parent
 	qualification: str | None = None
 	status: str | None = None
+	opted_out: bool = False  # of e-mail (ERPNext's Unsubscribed: every e-mail opt-out sets it)
 
 
 def email_offsets(rows: Iterable[EmailRow], spacing_days: int) -> list[int]:
@@ -205,7 +206,9 @@ def matches(criteria: Criteria, lead: LeadFacts) -> bool:
 
 
 def is_nurturable(lead: LeadFacts) -> bool:
-	return lead.band in NURTURED_BANDS and lead.status not in STATUS_EXITS
+	"""Warm or Cold, still open, and not opted out of e-mail: an opt-out ends nurturing, so it must not
+	start it either (a lead waiting for consent it never withdrew may enter and wait)."""
+	return lead.band in NURTURED_BANDS and lead.status not in STATUS_EXITS and not lead.opted_out
 
 
 def choose_program(programs: Iterable[Program], lead: LeadFacts) -> Program | None:
@@ -513,7 +516,7 @@ def on_lead_change(
 	if current:
 		if lead.band == HOT:
 			return BandMove(EXIT, current, BECAME_HOT)
-		status_exit = exit_for_status(lead.status)
+		status_exit = exit_for_status(lead.status) or (OPTED_OUT if lead.opted_out else None)
 		if status_exit:
 			return BandMove(EXIT, current, status_exit)
 		if not automatic:
@@ -546,6 +549,14 @@ def manual_enrol_problems(lead: LeadFacts, program: Program | None, current: str
 	elif lead.status in STATUS_EXITS:
 		found.append(
 			Problem("lead", _("the lead is {status}: it is no longer nurtured."), {"status": lead.status})
+		)
+	elif lead.opted_out:
+		found.append(
+			Problem(
+				"lead",
+				_("the lead opted out of e-mail (Unsubscribed): it is not nurtured until it opts in again."),
+				{},
+			)
 		)
 	if current and program is not None and current == program.name:
 		found.append(Problem("lead", _("the lead is already in program {program}."), {"program": current}))

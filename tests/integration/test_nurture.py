@@ -309,6 +309,19 @@ def test_a_merged_duplicates_enrolment_carries_on_for_the_kept_lead(nurture):
 	assert frappe.db.count(ENROLMENT, {"lead": keep.name, "status": "Active"}) == 1
 
 
+def test_a_lead_who_opted_out_of_everything_is_not_enrolled_when_it_turns_warm(nurture):
+	lead = make_lead(first_name="Olga")  # Cold: there is no Cold program
+	assert active(lead.name) is None
+	record_opt_out(lead.name, "All", "Call", "Do not contact me at all")
+	doc = frappe.get_doc("Lead", lead.name)
+	doc.company_name = "Acme"  # now Warm, which the Warm program takes automatically
+	doc.save()
+	assert frappe.db.get_value("Lead", lead.name, "score_band") == "Warm"
+	assert active(lead.name) is None
+	with pytest.raises(frappe.ValidationError, match="opted out of e-mail"):
+		enrolment.enrol_lead(lead.name, nurture.name)
+
+
 def test_frappes_own_merge_is_refused_and_a_plain_rename_keeps_one_program(nurture):
 	keep, dup = warm_lead(first_name="Kept"), warm_lead(first_name="Other")
 	with pytest.raises(frappe.ValidationError, match="Lead Policy > Merge"):

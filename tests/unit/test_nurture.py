@@ -39,6 +39,15 @@ def test_disabled_or_manual_programs_take_nobody_automatically():
 	assert n.choose_program([program(auto_enrol=False)], lead()) is None
 
 
+def test_a_lead_who_opted_out_of_email_is_never_enrolled_and_leaves_its_program():
+	warm = program("Warm")
+	assert n.choose_program([warm], lead(opted_out=True)) is None
+	assert n.on_lead_change(None, [warm], lead(opted_out=True)).action == n.NONE
+	move = n.on_lead_change("Warm", [warm], lead(opted_out=True))
+	assert (move.action, move.reason) == (n.EXIT, n.OPTED_OUT)
+	assert [p.field for p in n.manual_enrol_problems(lead(opted_out=True), warm, None)] == ["lead"]
+
+
 def test_criteria_sources_territory_subtree_and_qualification():
 	p = program(
 		criteria=n.Criteria(
