@@ -80,6 +80,13 @@ def is_active_desk_user(user: str | None) -> bool:
 	return bool(frappe.db.get_value("User", {"name": user, "enabled": 1, "user_type": "System User"}))
 
 
+def may_work_leads(user: str | None) -> bool:
+	"""Whether ``user`` can be responsible for leads: an active desk user whose roles let them change
+	a lead (Sales User, Sales Manager, ...). Someone who could only read it could not log, qualify or
+	disqualify it while its response clock runs for them."""
+	return is_active_desk_user(user) and bool(frappe.has_permission("Lead", "write", user=user))
+
+
 def users_with_role(role: str) -> list[str]:
 	"""Enabled users (not Administrator or Guest) who have ``role``, in one query."""
 	has_role = frappe.qb.DocType("Has Role")

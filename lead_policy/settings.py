@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_years, cint, flt, get_time, getdate
 
-from lead_policy.permissions import is_active_desk_user
+from lead_policy.permissions import is_active_desk_user, may_work_leads
 from lead_policy.policy import recycling, sla
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
@@ -88,6 +88,15 @@ def validate_settings(doc) -> None:
 			_(
 				"{0}: {1} is disabled or not a desk (System) user, so leads sent there would be seen by nobody."
 				" Choose an enabled System User, or clear the field."
+			).format(frappe.bold(label), doc.fallback_owner),
+			title=_("Invalid Lead Policy Settings"),
+		)
+	if doc.fallback_owner and not may_work_leads(doc.fallback_owner):
+		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
+		frappe.throw(
+			_(
+				"{0}: {1} may not change leads (no Sales User or Sales Manager role), so the leads sent"
+				" there could not be worked. Choose a sales rep or manager, or give them the role."
 			).format(frappe.bold(label), doc.fallback_owner),
 			title=_("Invalid Lead Policy Settings"),
 		)

@@ -34,7 +34,7 @@ from lead_policy.assignment.handover import (
 	move_todos,
 )
 from lead_policy.cache import forget
-from lead_policy.permissions import is_active_desk_user, users_with_role
+from lead_policy.permissions import is_active_desk_user, may_work_leads, users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
@@ -61,6 +61,15 @@ def validate_rule(doc) -> None:
 			problems.append(
 				Problem(
 					"reps", "Capacity of {user} cannot be negative; use 0 for no cap.", {"user": row.user}
+				)
+			)
+		if row.user and is_active_desk_user(row.user) and not may_work_leads(row.user):
+			# a disabled user is skipped when leads are handed out; an enabled one must be able to work them
+			problems.append(
+				Problem(
+					"reps",
+					_("{user} may not change leads: give them the Sales User role, or remove the row."),
+					{"user": row.user},
 				)
 			)
 	if not doc.reps:
@@ -631,6 +640,14 @@ def reassign(
 	if to_user == "Administrator" or not is_active_desk_user(to_user):
 		frappe.throw(
 			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
+			title=_("Invalid Owner"),
+		)
+	if not may_work_leads(to_user):
+		frappe.throw(
+			_(
+				"{0} may not change leads (no Sales User or Sales Manager role), so they could not work"
+				" this one; pick a sales rep, or give them the role first."
+			).format(frappe.bold(to_user)),
 			title=_("Invalid Owner"),
 		)
 	reasons = manual_handover_reasons()

@@ -237,6 +237,23 @@ def test_reassign_refuses_bad_input(reps):
 	assert not frappe.db.exists("Lead Handover", {"lead": lead.name})
 
 
+def test_leads_go_only_to_people_who_may_work_them(reps):
+	"""Someone who could only read a lead (an HR user) can neither be given one by Reassign, nor be a
+	rule's rep, nor the fallback owner: they could not log, qualify or disqualify it."""
+	from .fixtures import user_with_roles
+
+	outsider = user_with_roles("lp-hr-only@example.com", ["HR User"])
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	with pytest.raises(frappe.ValidationError, match="may not change leads"):
+		reassign(lead.name, outsider, "Reassignment")
+	assert frappe.db.get_value("Lead", lead.name, "lead_owner") == reps[0]
+	with pytest.raises(frappe.ValidationError, match="may not change leads"):
+		rule("HR desk", [outsider])
+	with pytest.raises(frappe.ValidationError, match="may not change leads"):
+		set_settings(fallback_owner=outsider)
+
+
 def test_reassign_dialog_offers_the_reasons_reassign_accepts():
 	from lead_policy.assignment.assign import reassign_reasons
 
