@@ -5,7 +5,7 @@ from frappe import _
 from frappe.utils import add_years, cint, flt, get_time, getdate
 
 from lead_policy.permissions import is_active_desk_user, may_work_leads
-from lead_policy.policy import recycling, sla
+from lead_policy.policy import kpi, recycling, sla
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
 from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
@@ -81,6 +81,18 @@ def validate_settings(doc) -> None:
 	problems = settings_problems(to_policy_settings(doc))
 	problems += recycling.settings_problems(to_recycling_settings(doc))
 	problems += sla.escalation_problems(to_escalation(doc))
+	if doc.has_value_changed("policy_version"):
+		problems += kpi.version_problems(None, doc.policy_version)
+	months = doc.get("review_period_months")
+	if months is not None and months != "" and not 1 <= cint(months) <= 120:
+		# empty means the policy's yearly review; 0 would silently mean 12 too
+		problems.append(
+			Problem(
+				"review_period_months",
+				_("Review the policy every 1 to 120 months (12 is yearly, as policy 9 asks), not {value}."),
+				{"value": months},
+			)
+		)
 	throw_problems(doc, problems, _("Invalid Lead Policy Settings"))
 	if doc.fallback_owner and not is_active_desk_user(doc.fallback_owner):
 		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))

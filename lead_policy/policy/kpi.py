@@ -1,6 +1,7 @@
 """KPI arithmetic for the reports: rates, deciles and score calibration, KPIs against targets with
 their trend, periods, and the rules of a lead-generation cost entry, from plain values."""
 
+import re
 from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -403,6 +404,36 @@ def review_period_months(months: int | None, default: int = 12) -> int:
 def next_review_date(reviewed_on: date, months: int | None) -> date:
 	"""The date of the next policy review, ``months`` after this one (Feb 29 + 12 -> Feb 28)."""
 	return add_months(reviewed_on, review_period_months(months))
+
+
+VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,19}")
+NUMBERED_VERSION = re.compile(r"\d+(\.\d+)*")
+
+
+def version_problems(previous: str | None, new: str | None) -> list[Problem]:
+	"""A policy version a review sets: a short label of letters, digits, dots and dashes ("2.0",
+	"2026-1"), never lower than the one in force when both are dotted numbers (the same one is kept
+	when the review changed nothing)."""
+	new = (new or "").strip()
+	if not VERSION_PATTERN.fullmatch(new):
+		return [
+			Problem(
+				"policy_version",
+				_("Use up to 20 letters, digits, dots and dashes, such as 2.0 or 2026-1, not {value}."),
+				{"value": new},
+			)
+		]
+	previous = (previous or "").strip()
+	if NUMBERED_VERSION.fullmatch(new) and NUMBERED_VERSION.fullmatch(previous):
+		if tuple(map(int, new.split("."))) < tuple(map(int, previous.split("."))):
+			return [
+				Problem(
+					"policy_version",
+					_("{new} is lower than the version in force ({previous}): a review moves it forward."),
+					{"new": new, "previous": previous},
+				)
+			]
+	return []
 
 
 def next_policy_version(current: str | None) -> str:

@@ -72,6 +72,18 @@ def test_the_same_version_keeps_its_effective_date(reps):
 	assert settings.policy_version == "3.0" and getdate(settings.effective_date) == date(2026, 1, 15)
 
 
+def test_a_review_refuses_a_lower_or_malformed_version_and_settings_a_zero_period(reps):
+	set_settings(policy_version="1.0")
+	for bad, words in (("0.5", "lower than the version in force"), ("<b>x</b>", "letters, digits")):
+		with pytest.raises(frappe.ValidationError, match=words):
+			complete_policy_review(changes="Reviewed", new_version=bad)
+	assert frappe.db.get_single_value("Lead Policy Settings", "policy_version") == "1.0"
+	assert not frappe.db.exists("Lead Policy Review", {"policy_version": ("in", ["0.5", "<b>x</b>"])})
+	assert complete_policy_review(changes="Reviewed", new_version="1.10")["policy_version"] == "1.10"
+	with pytest.raises(frappe.ValidationError, match="every 1 to 120 months"):
+		set_settings(review_period_months=0)
+
+
 def test_only_managers_complete_a_review_and_it_needs_a_summary(reps):
 	with pytest.raises(frappe.PermissionError):
 		as_user(REPS[0], complete_policy_review, changes="I reviewed it")

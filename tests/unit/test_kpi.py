@@ -395,3 +395,15 @@ def test_the_delivery_window_opens_on_the_first_day_and_lasts_the_given_days():
 	assert not kpi.in_delivery_window(date(2026, 12, 31), kpi.QUARTER, 14)
 	assert kpi.in_delivery_window(date(2026, 4, 1), kpi.QUARTER, 0)  # at least the first day
 	assert not kpi.in_delivery_window(date(2026, 4, 2), kpi.QUARTER, 0)
+
+
+def test_policy_versions_move_forward_and_are_short_labels():
+	from lead_policy.policy.kpi import version_problems
+
+	assert version_problems("1.9", "1.10") == []  # numbers, not text: 10 comes after 9
+	assert version_problems("1.0", "1.0") == []  # a review that changed nothing keeps it
+	assert version_problems("2026-1", "2026-2") == []
+	assert version_problems(None, "1") == []
+	assert [p.field for p in version_problems("2.0", "1.9")] == ["policy_version"]
+	for bad in ("", "  ", "<b>x</b>", "1.0 final", "x" * 21):
+		assert [p.field for p in version_problems("1.0", bad)] == ["policy_version"]
