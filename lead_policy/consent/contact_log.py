@@ -23,11 +23,21 @@ def flag(lead: str, reference: tuple[str, str], channel: str, decision: policy.D
 			"comment_type": "Info",
 			"reference_doctype": "Lead",
 			"reference_name": lead,
-			"content": _(
-				"{0} {1} was logged without {2} consent: {3} Record the lead's consent or opt-out."
+			"content": (
+				_("{0} {1} was logged without {2} consent: {3} Do not contact them this way again.")
+				if _opted_out(decision)
+				else _("{0} {1} was logged without {2} consent: {3} Record the lead's consent or opt-out.")
 			).format(_(reference[0]), escape_html(reference[1]), _(channel), decision.problem.render(_)),
 		}
 	).insert(ignore_permissions=True)
+
+
+def _opted_out(decision: policy.Decision) -> bool:
+	"""The person closed the channel (a withdrawal, Unsubscribed, Do Not Contact), rather than never
+	having given consent: the advice is to stop, not to record an opt-out."""
+	if decision.record is not None and decision.record.status == policy.WITHDRAWN:
+		return True
+	return bool(decision.problem and decision.problem.field in ("status", "unsubscribed"))
 
 
 def flag_calls(leads, channel: str, reference: tuple[str, str]) -> None:

@@ -21,6 +21,7 @@ from frappe import _
 from frappe.utils import cint, escape_html, flt, format_datetime, get_datetime, now_datetime
 
 from lead_policy.permissions import is_active_desk_user
+from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import followup as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.settings import get_settings, throw_problems
@@ -38,6 +39,7 @@ LEAD_FIELDS = [
 	"next_follow_up",
 	"last_contacted",
 	"follow_up_todo",
+	"unsubscribed",
 ]
 PRIORITY_OF = {"Hot": "High", "Warm": "Medium"}  # Cold and unscored: Low
 
@@ -89,6 +91,7 @@ def on_activity(activity) -> None:
 		policy.LeadFollowUp(
 			band=lead.score_band,
 			closed=_closed(lead),
+			opted_out=_opted_out_everywhere(lead),
 			next_follow_up=get_datetime(lead.next_follow_up) if lead.next_follow_up else None,
 			last_contacted=get_datetime(lead.last_contacted) if lead.last_contacted else None,
 		),
@@ -197,6 +200,17 @@ def refresh_counts(leads: list[str] | None = None) -> None:
 
 
 # ---------- Next Follow-up and its ToDo ----------
+
+
+def _opted_out_everywhere(lead) -> bool:
+	"""The person asked not to be contacted on any channel (their ledger, one query)."""
+	from lead_policy.consent.ledger import ledger  # consent sits above interactions: imported late
+
+	return consent_policy.opted_out_everywhere(
+		ledger([lead.name]).get(lead.name, []),
+		unsubscribed=bool(cint(lead.get("unsubscribed"))),
+		status=lead.status,
+	)
 
 
 def set_follow_up(lead, when) -> None:

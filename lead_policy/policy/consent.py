@@ -221,6 +221,25 @@ def opt_out_of_address(leads: list[LeadContactState], channel: str) -> Decision:
 	return Decision(True) if blocked is None else blocked
 
 
+def _when(moment: datetime | None) -> str:
+	"""A moment as people read it in a message: to the minute, without seconds and microseconds."""
+	return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def opted_out_everywhere(records, *, unsubscribed: bool = False, status: str | None = None) -> bool:
+	"""Whether the person closed every channel (Do Not Contact, or an opt-out as the latest record on
+	each of e-mail, phone, SMS/WhatsApp and post): nobody is to follow up with them. A lead that never
+	gave consent has not opted out."""
+	if status == DO_NOT_CONTACT:
+		return True
+	for channel in CHANNELS:
+		last = latest(r for r in records if r.channel == channel and r.status in (GRANTED, WITHDRAWN))
+		closed = (channel == EMAIL and unsubscribed) or (last is not None and last.status == WITHDRAWN)
+		if not closed:
+			return False
+	return True
+
+
 def _opted_out(channel: str, do_not_contact: bool, unsubscribed: bool, withdrawal, params) -> Decision | None:
 	"""The decision when the person closed the channel (status, unsubscribe, withdrawal), else None."""
 	if do_not_contact:
@@ -233,7 +252,7 @@ def _opted_out(channel: str, do_not_contact: bool, unsubscribed: bool, withdrawa
 			Problem(
 				"consent",
 				_("consent for {channel} was withdrawn on {on}."),
-				{**params, "on": withdrawal.consent_on},
+				{**params, "on": _when(withdrawal.consent_on)},
 			),
 			withdrawal,
 		)
@@ -315,7 +334,9 @@ def record_problems(
 	elif consent_on > now + timedelta(minutes=5):
 		found.append(
 			Problem(
-				"consent_on", _("Consent cannot be recorded for a future time ({on})."), {"on": consent_on}
+				"consent_on",
+				_("Consent cannot be recorded for a future time ({on})."),
+				{"on": _when(consent_on)},
 			)
 		)
 	if (
@@ -412,7 +433,7 @@ def recorded_grant_problems(
 					"Consent given more than {days} days ago ({on}) can be recorded by a Sales Manager;"
 					" leave the date empty to record it as given now."
 				),
-				{"days": REP_BACKDATE_LIMIT.days, "on": consent_on},
+				{"days": REP_BACKDATE_LIMIT.days, "on": _when(consent_on)},
 			)
 		)
 	return found

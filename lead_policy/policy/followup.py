@@ -318,6 +318,7 @@ class LeadFollowUp:
 
 	band: str | None = None
 	closed: bool = False  # converted, Do Not Contact, disqualified, or merged away (disabled)
+	opted_out: bool = False  # the person closed every channel: no follow-up is planned, not even by hand
 	next_follow_up: datetime | None = None
 	last_contacted: datetime | None = None  # before this contact
 
@@ -337,7 +338,7 @@ def next_follow_up(
 	The explicit date of a logged interaction wins. Otherwise the latest contact sets it, its band's
 	hours later; a contact recorded late, for a time before the last contact, changes nothing.
 	"""
-	if lead.closed:
+	if lead.closed or lead.opted_out:
 		return None if lead.next_follow_up else KEEP
 	if explicit is not None:
 		return explicit

@@ -404,6 +404,27 @@ def test_the_report_lists_upcoming_follow_ups_only_when_asked_and_never_closed_l
 		report_as(MANAGER, within_days=-1)
 
 
+def test_no_follow_up_is_planned_for_someone_who_opted_out_of_every_channel(rep):
+	from lead_policy.consent.ledger import record_opt_out
+
+	lead = lead_in_band("Hot")
+	log(lead.name)  # a contact: the Hot cadence plans the next one
+	assert frappe.db.get_value("Lead", lead.name, "next_follow_up")
+	record_opt_out(lead.name, "All", "Call", "Please do not contact me again")
+	out = log(lead.name, next_follow_up=str(add_to_date(now_datetime(), days=3)))  # logged, and flagged
+	assert out["flagged_without_consent"] and "Do not contact them" in out["consent_flag"]
+	assert frappe.db.get_value("Lead", lead.name, "next_follow_up") is None
+	assert not frappe.get_all(
+		"ToDo",
+		filters={
+			"reference_type": "Lead",
+			"reference_name": lead.name,
+			"status": "Open",
+			"description": ("like", "%ollow%"),
+		},
+	)
+
+
 def test_a_lead_without_a_follow_up_is_not_due(rep):
 	"""Frappe reads an empty datetime as 0001-01-01: without "is set" every such lead was listed as due."""
 	without = lead_in_band("Hot")

@@ -263,3 +263,23 @@ def test_a_grant_recorded_by_hand_needs_real_evidence_a_contact_point_and_a_rece
 	assert [p.field for p in problems] == ["consent_on"]
 	assert "Sales Manager" in problems[0].render()
 	assert recorded_grant_problems(PHONE, "Agreed on the call", True, older, now, True) == []
+
+
+def test_opted_out_everywhere_needs_every_channel_closed():
+	from lead_policy.policy.consent import opted_out_everywhere
+
+	all_out = [rec(channel=c, status=WITHDRAWN, minutes=5) for c in CHANNELS]
+	assert opted_out_everywhere(all_out)
+	assert not opted_out_everywhere(all_out[:-1])  # post still open
+	assert not opted_out_everywhere([])  # never consented is not opted out
+	assert opted_out_everywhere([], status="Do Not Contact")
+	# e-mail closed by Unsubscribed, the rest by withdrawals
+	assert opted_out_everywhere([r for r in all_out if r.channel != EMAIL], unsubscribed=True)
+	# a newer grant reopens its channel
+	assert not opted_out_everywhere([*all_out, rec(channel=PHONE, minutes=10)])
+
+
+def test_a_withdrawal_message_reads_to_the_minute():
+	withdrawn = ConsentRecord(PHONE, SALES, WITHDRAWN, datetime(2026, 1, 1, 9, 0, 42, 247648))
+	text = can_contact([withdrawn], PHONE, SALES).problem.render()
+	assert text.endswith("withdrawn on 2026-01-01 09:00.")
