@@ -19,7 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html, now_datetime
 
-from lead_policy.assignment import workload
+from lead_policy.assignment import todo, workload
 from lead_policy.consent import ledger as consent
 from lead_policy.intake.relink import relink_lead
 from lead_policy.intake.rules import region_of
@@ -27,8 +27,10 @@ from lead_policy.interactions import followup
 from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager
 from lead_policy.policy import merge as policy
+from lead_policy.policy import nurture as nurture_policy
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import MERGE_FILL_FIELDS, PHONE_FIELDS, REACH_FIELDS
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.scoring import lead_score as scoring
 
 
@@ -109,6 +111,12 @@ def merge_leads(keep: str, duplicate: str) -> dict:
 	# the reason the score log gives for a change this save makes (read by scoring during the save)
 	kept.flags[scoring.SCORE_REASON_FLAG] = _("Merged with {0}").format(duplicate)
 	kept.save()
+	if kept.status in CLOSED_STATUSES:
+		# merged into a converted, disqualified or Do Not Contact lead: the duplicate's live work
+		# (its owner's ToDos, its nurture program) came along, and nobody works a closed lead
+		why = _("Merged into {0}, which is {1}.").format(keep, _(kept.status))
+		todo.close_lead_todos(keep, keep=kept.get("validation_todo"))
+		nurture.exit_leads([keep], nurture_policy.exit_for_status(kept.status) or nurture_policy.MERGED, why)
 	kept.add_comment(
 		"Info",
 		_("Lead {0} was merged into this lead by {1}.").format(duplicate, user)

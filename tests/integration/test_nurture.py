@@ -322,6 +322,36 @@ def test_a_lead_who_opted_out_of_everything_is_not_enrolled_when_it_turns_warm(n
 		enrolment.enrol_lead(lead.name, nurture.name)
 
 
+def test_merging_into_a_converted_lead_ends_the_duplicates_live_work(nurture):
+	from erpnext.crm.doctype.lead.lead import make_customer
+
+	keep = warm_lead(first_name="Customer")
+	customer = make_customer(keep.name)
+	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
+	customer.territory = frappe.db.get_value("Territory", {"is_group": 0}) or frappe.db.get_value(
+		"Territory", {}
+	)
+	customer.insert()
+	assert frappe.db.get_value("Lead", keep.name, "status") == "Converted"
+	dup = warm_lead(first_name="Again")
+	assert active(dup.name)
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": "Administrator",
+			"description": "Call back",
+			"reference_type": "Lead",
+			"reference_name": dup.name,
+		}
+	).insert(ignore_permissions=True)
+	merge_leads(keep.name, dup.name)
+	assert active(keep.name) is None
+	assert not frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": keep.name, "status": "Open"}
+	)
+	assert any("Left nurture program" in c for c in timeline(keep.name))
+
+
 def test_frappes_own_merge_is_refused_and_a_plain_rename_keeps_one_program(nurture):
 	keep, dup = warm_lead(first_name="Kept"), warm_lead(first_name="Other")
 	with pytest.raises(frappe.ValidationError, match="Lead Policy > Merge"):
