@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import frappe
 from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-from frappe.utils import cint, flt, get_datetime, now_datetime, nowdate, strip_html_tags
+from frappe.utils import cint, flt, get_datetime, get_fullname, now_datetime, nowdate, strip_html_tags
 
 from lead_policy import bulk_rows, lead_writes
 from lead_policy.assignment import todo, workload
@@ -599,7 +599,7 @@ def _manual_owner_change(doc, previous) -> None:
 	if reassignment:
 		request = reassignment.request
 	else:
-		request = HandoverRequest(details=_("Owner changed by {0}.").format(frappe.session.user))
+		request = HandoverRequest(details=_("Owner changed by {0}.").format(get_fullname()))
 	reason, details = request.reason, request.details
 	due = response_clock.on_owner_change(doc, previous)
 	if doc.lead_owner:
@@ -663,7 +663,7 @@ def reassign(
 	reassignment = Reassignment(
 		HandoverRequest(
 			reason=reason,
-			details=(details or "").strip() or _("Reassigned by {0}.").format(frappe.session.user),
+			details=(details or "").strip() or _("Reassigned by {0}.").format(get_fullname()),
 			# left empty (the dialog's Text Editor sends markup even then): filled as automatic handovers are
 			note=None if is_blank(note) else note,
 		)

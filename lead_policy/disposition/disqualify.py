@@ -16,7 +16,7 @@ with SQL before the lead is saved, so the save finds them stored and the field g
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
-from frappe.utils import cint, escape_html, format_date, getdate, now_datetime, nowdate
+from frappe.utils import cint, escape_html, format_date, get_fullname, getdate, now_datetime, nowdate
 
 from lead_policy.assignment import todo
 from lead_policy.policy import disposition as policy
@@ -153,7 +153,8 @@ def disqualify(
 	_close_todos(doc)
 	text = _("Disqualified: {0}.").format(escape_html(_(found.name)))
 	if note:
-		text += " " + escape_html(note)
+		note = note.strip()
+		text += " " + escape_html(note if note[-1:] in ".!?" else f"{note}.")
 	text += " " + (
 		_("Re-evaluate on {0}.").format(format_date(when)) if when else _("No re-evaluation date.")
 	)
@@ -176,7 +177,7 @@ def reopen(lead: str) -> dict:
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
 	refuse(policy.reopen_problems(doc.status), _("Cannot Re-open"))
-	why = _("Re-opened by {0}.").format(frappe.session.user)
+	why = _("Re-opened by {0}.").format(get_fullname())
 	reopen_lead(doc, recycling_policy.REOPENED, why)
 	if doc.lead_owner:
 		assign_to.add(
@@ -247,7 +248,7 @@ def on_lead_validate(doc) -> None:
 	if was and doc.status != policy.DISQUALIFIED and not doc.flags.get(REOPENING_FLAG):
 		# someone changed the status by hand, or ERPNext did (an Opportunity made from the lead):
 		# the lead is worked on again, so it is no longer waiting for its re-evaluation
-		why = _("Status changed to {0} by {1}.").format(_(doc.status), frappe.session.user)
+		why = _("Status changed to {0} by {1}.").format(_(doc.status), get_fullname())
 		doc.update(
 			{
 				**dict.fromkeys(DISQUALIFICATION_FIELDS),

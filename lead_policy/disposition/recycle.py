@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 import frappe
 from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-from frappe.utils import cint, escape_html, format_date, get_datetime, getdate, now_datetime, nowdate
+from frappe.utils import (
+	cint,
+	escape_html,
+	format_date,
+	get_datetime,
+	get_fullname,
+	getdate,
+	now_datetime,
+	nowdate,
+)
 
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import assign
@@ -397,7 +406,9 @@ def keep(lead: str) -> dict:
 		}
 		action = policy.KEPT_DISQUALIFIED
 	elif cint(doc.recycle_review):
-		why = _("Kept with {0} by {1}.").format(doc.lead_owner or _("nobody"), frappe.session.user)
+		why = _("Kept with {0} by {1}.").format(
+			get_fullname(doc.lead_owner) if doc.lead_owner else _("nobody"), get_fullname()
+		)
 		values = disqualify.recycle_record(doc, policy.KEPT_WITH_OWNER, why, False)
 		action = policy.KEPT_WITH_OWNER
 	else:

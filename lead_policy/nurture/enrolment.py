@@ -17,7 +17,7 @@ Everything here is set-based: one query for the leads, one for their enrolments,
 import frappe
 from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-from frappe.utils import cint, escape_html, format_date, getdate, now_datetime, nowdate
+from frappe.utils import cint, escape_html, format_date, get_fullname, getdate, now_datetime, nowdate
 
 from lead_policy.nurture import programs as nurture_programs
 from lead_policy.policy import nurture as policy
@@ -432,8 +432,8 @@ def enrol_lead(lead: str, program: str) -> dict:
 			"<br>".join(p.render(_) for p in problems), frappe.ValidationError, title=_("Cannot Enrol")
 		)
 	if current:
-		exit_leads([lead], policy.MOVED, _("Moved to {0} by {1}.").format(program, frappe.session.user))
-	how = _("by {0}").format(frappe.session.user)
+		exit_leads([lead], policy.MOVED, _("Moved to {0} by {1}.").format(program, get_fullname()))
+	how = _("by {0}").format(get_fullname())
 	name = enrol(row, program, how)
 	if not name:
 		frappe.throw(_("The lead was enrolled by someone else at the same moment; reload the lead."))
@@ -444,7 +444,7 @@ def enrol_lead(lead: str, program: str) -> dict:
 def remove_lead(lead: str, note: str | None = None) -> dict:
 	"""A rep takes the lead out of its program."""
 	_lead_for_action(lead)
-	left = exit_leads([lead], policy.REMOVED, note or _("Removed by {0}.").format(frappe.session.user))
+	left = exit_leads([lead], policy.REMOVED, note or _("Removed by {0}.").format(get_fullname()))
 	if not left:
 		frappe.throw(_("Lead {0} is in no nurture program.").format(lead), title=_("Cannot Remove"))
 	return {"removed": True}

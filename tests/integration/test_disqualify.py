@@ -223,6 +223,24 @@ def test_reopen_undoes_it_and_the_owner_gets_it_back(owned, reps):
 	)
 
 
+def test_timeline_texts_name_people_and_end_sentences(owned, reps):
+	disqualify(owned.name, "Other", note="Budget frozen until Q2")
+	frappe.set_user(reps[0])  # the owner re-opens it; their name is the e-mail's first part
+	try:
+		reopen(owned.name)
+	finally:
+		frappe.set_user("Administrator")
+	comments = frappe.get_all(
+		"Comment",
+		filters={"reference_doctype": "Lead", "reference_name": owned.name, "comment_type": "Info"},
+		pluck="content",
+	)
+	assert any("Budget frozen until Q2. Re-evaluate on" in c for c in comments), comments
+	name = frappe.utils.get_fullname(reps[0])
+	assert name != reps[0]
+	assert any(f"Re-opened by {name}." in c for c in comments), comments
+
+
 def test_status_set_back_to_open_by_hand_says_so_on_the_timeline_and_gives_the_owner_a_todo(owned, reps):
 	disqualify(owned.name, "No Authority")
 	assert not frappe.get_all(

@@ -89,7 +89,8 @@ class LeadFunnelReport:
 				{"fieldname": self.status_field(s), "label": _(s), "fieldtype": "Int", "width": 100}
 				for s in self.statuses
 			),
-			{"fieldname": "converted", "label": _("Converted"), "fieldtype": "Int", "width": 100},
+			# not "Converted": that is the label of the status column before it
+			{"fieldname": "converted", "label": _("Conversions"), "fieldtype": "Int", "width": 100},
 			{
 				"fieldname": "conversion_rate",
 				"label": _("Conversion Rate"),
