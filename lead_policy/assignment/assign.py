@@ -34,7 +34,7 @@ from lead_policy.assignment.handover import (
 	move_todos,
 )
 from lead_policy.cache import forget
-from lead_policy.permissions import is_active_desk_user, may_work_leads, users_with_role
+from lead_policy.permissions import is_active_desk_user, is_manager, may_work_leads, users_with_role
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
@@ -592,6 +592,27 @@ REASSIGNMENT_FLAG = "lead_policy_reassignment"
 class Reassignment:
 	request: HandoverRequest
 	handover: str | None = None  # set in on_update: the Lead Handover made, None without a previous owner
+
+
+def on_lead_validate(doc) -> None:
+	"""Fair distribution (policy 4.1): a rep hands over their own leads and may take one nobody owns,
+	but does not take another rep's lead past the rules and caps; managers and the app's own steps
+	(jobs, merges, recycling) reassign any lead."""
+	if doc.is_new() or doc.flags.ignore_permissions or is_manager():
+		return
+	before = doc.get_doc_before_save()
+	if not before or not before.lead_owner or before.lead_owner == doc.lead_owner:
+		return
+	if before.lead_owner != frappe.session.user:
+		label = _(doc.meta.get_label("lead_owner"))
+		frappe.throw(
+			_(
+				"{0}: {1} owns this lead; only they or a Sales Manager can hand it to someone else"
+				" (Lead Policy > Reassign)."
+			).format(frappe.bold(label), get_fullname(before.lead_owner)),
+			frappe.PermissionError,
+			title=_("Not Your Lead"),
+		)
 
 
 def _manual_owner_change(doc, previous) -> None:

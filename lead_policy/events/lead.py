@@ -30,6 +30,7 @@ def before_insert(doc, method=None):
 
 def validate(doc, method=None):
 	field_guard.guard(doc)  # first: what the user may not change is put back before the app computes
+	assignment.on_lead_validate(doc)  # a rep does not take another rep's lead
 	intake.on_lead_validate(doc)  # normalise and flag first, so scoring sees the clean values
 	qualification.on_lead_validate(doc)  # before scoring: rules on the answers see this save's answers
 	scoring.on_lead_validate(doc)

@@ -254,6 +254,35 @@ def test_leads_go_only_to_people_who_may_work_them(reps):
 		set_settings(fallback_owner=outsider)
 
 
+def test_a_rep_hands_over_their_own_leads_but_does_not_take_another_reps(reps):
+	rule("Everyone", reps[:1])
+	theirs = make_lead()
+	assert theirs.lead_owner == reps[0]
+	unowned = make_lead(lead_owner=None)
+	frappe.db.set_value("Lead", unowned.name, "lead_owner", None, update_modified=False)
+	frappe.set_user(reps[1])
+	try:
+		doc = frappe.get_doc("Lead", theirs.name)
+		doc.lead_owner = reps[1]
+		with pytest.raises(frappe.PermissionError, match="owns this lead"):
+			doc.save()
+		with pytest.raises(frappe.PermissionError, match="owns this lead"):
+			reassign(theirs.name, reps[1], "Workload Balancing")
+		taken = frappe.get_doc("Lead", unowned.name)
+		taken.lead_owner = reps[1]  # nobody's lead: a rep may take it
+		taken.save()
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead", theirs.name, "lead_owner") == reps[0]
+	assert frappe.db.get_value("Lead", unowned.name, "lead_owner") == reps[1]
+	frappe.set_user(reps[0])  # the owner hands it over, with its handover
+	try:
+		assert reassign(theirs.name, reps[1], "Rep Unavailable")
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead", theirs.name, "lead_owner") == reps[1]
+
+
 def test_reassign_dialog_offers_the_reasons_reassign_accepts():
 	from lead_policy.assignment.assign import reassign_reasons
 
