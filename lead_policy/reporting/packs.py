@@ -149,7 +149,14 @@ class ComparisonPack:
 			)
 		columns += [
 			{"fieldname": "change", "label": _(self.change_label), "fieldtype": "Data", "width": 130},
-			{"fieldname": "trend", "label": _("Trend"), "fieldtype": "Data", "width": 100},
+			{
+				# against the mean of all the earlier periods shown, not only the one before (Change):
+				# the two can point different ways, so the label says which is which
+				"fieldname": "trend",
+				"label": _("Trend vs Average of Earlier Periods"),
+				"fieldtype": "Data",
+				"width": 150,
+			},
 		]
 		return columns
 
