@@ -15,7 +15,8 @@ MOVING_FLAG = "lead_policy_opportunity_from_lead"
 
 
 def before_insert(doc, method=None):
-	if doc.opportunity_from == "Lead" and doc.party_name:
+	if doc.opportunity_from == "Lead" and doc.party_name and frappe.db.exists("Lead", doc.party_name):
+		# (a lead that does not exist is ERPNext's to refuse, with its own link message)
 		if frappe.has_permission("Lead", "write", doc=doc.party_name):
 			frappe.flags[MOVING_FLAG] = doc.party_name
 
