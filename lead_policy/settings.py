@@ -94,25 +94,29 @@ def validate_settings(doc) -> None:
 			)
 		)
 	throw_problems(doc, problems, _("Invalid Lead Policy Settings"))
-	if doc.fallback_owner and not is_active_desk_user(doc.fallback_owner):
-		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
-		frappe.throw(
-			_(
-				"{0}: {1} is disabled or not a desk (System) user, so leads sent there would be seen by nobody."
-				" Choose an enabled System User, or clear the field."
-			).format(frappe.bold(label), doc.fallback_owner),
-			title=_("Invalid Lead Policy Settings"),
-		)
-	if doc.fallback_owner and not may_work_leads(doc.fallback_owner):
-		label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
-		frappe.throw(
-			_(
-				"{0}: {1} may not change leads (no Sales User or Sales Manager role), so the leads sent"
-				" there could not be worked. Choose a sales rep or manager, or give them the role."
-			).format(frappe.bold(label), doc.fallback_owner),
-			title=_("Invalid Lead Policy Settings"),
-		)
+	_check_fallback_owner(doc)
 	warn_without_fallback_owner(doc)
+
+
+def _check_fallback_owner(doc) -> None:
+	"""The Fallback Owner must be someone who sees and can work the leads sent there."""
+	user = doc.fallback_owner
+	if not user:
+		return
+	if not is_active_desk_user(user):
+		why = _(
+			"{0}: {1} is disabled or not a desk (System) user, so leads sent there would be seen by nobody."
+			" Choose an enabled System User, or clear the field."
+		)
+	elif not may_work_leads(user):
+		why = _(
+			"{0}: {1} may not change leads (no Sales User or Sales Manager role), so the leads sent"
+			" there could not be worked. Choose a sales rep or manager, or give them the role."
+		)
+	else:
+		return
+	label = _(frappe.get_meta(SETTINGS).get_label("fallback_owner"))
+	frappe.throw(why.format(frappe.bold(label), user), title=_("Invalid Lead Policy Settings"))
 
 
 def warn_without_fallback_owner(settings=None, saving_rule: str | None = None) -> None:

@@ -24,6 +24,13 @@ def open_count(user):
 	return sum(v or 0 for v in row.values())
 
 
+def open_todos(lead, user):
+	return frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Lead", "reference_name": lead, "status": "Open", "allocated_to": user},
+	)
+
+
 def refusal(fn, *args, **kwargs) -> str:
 	frappe.clear_messages()
 	with pytest.raises(frappe.ValidationError) as info:
@@ -212,15 +219,7 @@ def test_reopen_undoes_it_and_the_owner_gets_it_back(owned, reps):
 	assert row.status == "Open" and not row.disqualification_reason and not row.re_evaluate_on
 	assert row.last_recycle_action == "Re-opened" and row.last_recycled_on == today()
 	assert open_count(reps[0]) == 2
-	assert frappe.get_all(
-		"ToDo",
-		filters={
-			"reference_type": "Lead",
-			"reference_name": owned.name,
-			"status": "Open",
-			"allocated_to": reps[0],
-		},
-	)
+	assert open_todos(owned.name, reps[0])
 
 
 def test_timeline_texts_name_people_and_end_sentences(owned, reps):
@@ -261,15 +260,7 @@ def test_status_set_back_to_open_by_hand_says_so_on_the_timeline_and_gives_the_o
 	assert any(
 		"Re-opened (was disqualified: No Authority)" in c and "Status changed to Open" in c for c in comments
 	)
-	assert frappe.get_all(
-		"ToDo",
-		filters={
-			"reference_type": "Lead",
-			"reference_name": owned.name,
-			"status": "Open",
-			"allocated_to": reps[0],
-		},
-	)
+	assert open_todos(owned.name, reps[0])
 	assert open_count(reps[0]) == 1
 	# saving again is not another re-opening
 	lead.reload()
