@@ -108,12 +108,15 @@ def users_with_role(role: str) -> list[str]:
 	)
 
 
+# the lead whose open ToDos and Events the Opportunity being inserted moves (set by
+# lead_policy.events.opportunity for that insert)
+MOVING_FLAG = "lead_policy_opportunity_from_lead"
+
+
 def may_move_with_lead(doc, ptype=None, user=None) -> bool | None:
 	"""``has_permission`` of ToDo and Event: while an Opportunity is made from a lead by someone who
 	may change the lead (lead_policy.events.opportunity), its open ToDos and Events may be moved to
 	the Opportunity by them. Otherwise Frappe's own rules decide (None)."""
-	from lead_policy.events.opportunity import MOVING_FLAG
-
 	lead = frappe.flags.get(MOVING_FLAG)
 	if not lead or ptype != "write" or doc.is_new() or (user or frappe.session.user) != frappe.session.user:
 		return None

@@ -668,7 +668,7 @@ def reassign(
 			_(
 				"{0} may not change leads (no Sales User or Sales Manager role), so they could not work"
 				" this one; pick a sales rep, or give them the role first."
-			).format(frappe.bold(to_user)),
+			).format(frappe.bold(get_fullname(to_user))),
 			title=_("Invalid Owner"),
 		)
 	reasons = manual_handover_reasons()

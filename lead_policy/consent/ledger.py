@@ -25,26 +25,13 @@ from frappe.utils import cint, escape_html, get_datetime, now_datetime
 from lead_policy import bulk_rows, lead_writes
 from lead_policy.consent import resubscription, suppression
 from lead_policy.consent.deletion import carry_over_withdrawals
+from lead_policy.consent.records import LEDGER, LEDGER_FIELDS, ledger, to_record
 from lead_policy.intake.rules import region_of
 from lead_policy.permissions import is_manager, is_system_manager
 from lead_policy.policy import consent as policy
 from lead_policy.policy import dedupe
 from lead_policy.policy import suppression as suppression_policy
 from lead_policy.settings import area_enabled, get_settings, throw_problems
-
-LEDGER = "Lead Consent"
-LEDGER_FIELDS = [
-	"name",
-	"lead",
-	"channel",
-	"purpose",
-	"status",
-	"lawful_basis",
-	"consent_on",
-	"evidence",
-	"evidence_file",
-	"creation",
-]
 
 
 class ConsentRequiredError(frappe.ValidationError):
@@ -416,28 +403,6 @@ def nurture_consent_row(doc) -> None:
 
 
 # ---------- reading the ledger ----------
-
-
-def ledger(leads: list[str]) -> dict[str, list[policy.ConsentRecord]]:
-	"""Every lead's ledger rows as policy records, in one query."""
-	out: dict[str, list[policy.ConsentRecord]] = {lead: [] for lead in leads}
-	if not leads:
-		return out
-	for row in frappe.get_all(LEDGER, filters={"lead": ("in", list(leads))}, fields=LEDGER_FIELDS):
-		out.setdefault(row.lead, []).append(to_record(row))
-	return out
-
-
-def to_record(row) -> policy.ConsentRecord:
-	return policy.ConsentRecord(
-		channel=row.channel,
-		purpose=row.purpose,
-		status=row.status,
-		consent_on=get_datetime(row.consent_on),
-		lawful_basis=row.lawful_basis or policy.CONSENT,
-		documented=bool(row.evidence or row.evidence_file),
-		order=f"{get_datetime(row.creation).isoformat()}|{row.name}",
-	)
 
 
 def refresh_leads(leads: list[str]) -> None:

@@ -35,7 +35,7 @@ from frappe.utils import (
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import assign
 from lead_policy.assignment.handover import HandoverRequest
-from lead_policy.consent.ledger import ledger
+from lead_policy.consent.records import ledger
 from lead_policy.disposition import disqualify
 from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager, users_with_role

@@ -10,8 +10,7 @@ Opportunity from it. Whoever may change the lead may move its records with it, f
 
 import frappe
 
-# the lead whose records the Opportunity being inserted moves (lead_policy.permissions.may_move_with_lead)
-MOVING_FLAG = "lead_policy_opportunity_from_lead"
+from lead_policy.permissions import MOVING_FLAG  # read by permissions.may_move_with_lead
 
 
 def before_insert(doc, method=None):

@@ -20,6 +20,8 @@ import frappe
 from frappe import _
 from frappe.utils import cint, escape_html, flt, format_datetime, get_datetime, now_datetime
 
+from lead_policy.assignment import todo
+from lead_policy.consent.records import ledger
 from lead_policy.permissions import is_active_desk_user
 from lead_policy.policy import consent as consent_policy
 from lead_policy.policy import followup as policy
@@ -204,8 +206,6 @@ def refresh_counts(leads: list[str] | None = None) -> None:
 
 def _opted_out_everywhere(lead) -> bool:
 	"""The person asked not to be contacted on any channel (their ledger, one query)."""
-	from lead_policy.consent.ledger import ledger  # consent sits above interactions: imported late
-
 	return consent_policy.opted_out_everywhere(
 		ledger([lead.name]).get(lead.name, []),
 		unsubscribed=bool(cint(lead.get("unsubscribed"))),
@@ -305,11 +305,15 @@ def on_lead_update(doc) -> None:
 	do); with it off, ERPNext's own owner change, the ToDo goes to the new owner here."""
 	if doc.flags.in_insert or not doc.meta.has_field("next_follow_up"):
 		return
+	before = doc.get_doc_before_save()
 	if doc.status in CLOSED_STATUSES or cint(doc.disabled):
 		if doc.get("next_follow_up") or doc.get("follow_up_todo"):
 			clear(doc.name)
+		if doc.status in CLOSED_STATUSES and before and before.status not in CLOSED_STATUSES:
+			# set to Do Not Contact (or closed otherwise) by a save: nobody works it, its tasks end
+			# as a disqualification's and a conversion's do; the data-issues ToDo stays with intake
+			todo.close_lead_todos(doc.name, keep=doc.get("validation_todo"))
 		return
-	before = doc.get_doc_before_save()
 	if before and before.lead_owner != doc.lead_owner and doc.get("follow_up_todo"):
 		lead = frappe.db.get_value("Lead", doc.name, LEAD_FIELDS, as_dict=True)
 		sync_todo(lead)

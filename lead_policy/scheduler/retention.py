@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import add_days, cint, get_datetime, getdate, nowdate
 
 from lead_policy.consent import privacy
-from lead_policy.consent.ledger import ledger
+from lead_policy.consent.records import ledger
 from lead_policy.permissions import require_manager
 from lead_policy.policy import consent as policy
 from lead_policy.settings import area_enabled, get_settings

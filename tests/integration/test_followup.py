@@ -425,6 +425,26 @@ def test_no_follow_up_is_planned_for_someone_who_opted_out_of_every_channel(rep)
 	)
 
 
+def test_do_not_contact_closes_every_open_todo_of_the_lead(rep):
+	lead = lead_in_band("Hot")
+	log(lead.name)  # the follow-up ToDo
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"allocated_to": REP,
+			"description": "Handed over",
+			"reference_type": "Lead",
+			"reference_name": lead.name,
+		}
+	).insert(ignore_permissions=True)
+	doc = frappe.get_doc("Lead", lead.name)
+	doc.status = "Do Not Contact"
+	doc.save()
+	assert not frappe.get_all(
+		"ToDo", filters={"reference_type": "Lead", "reference_name": lead.name, "status": "Open"}
+	)
+
+
 def test_a_lead_without_a_follow_up_is_not_due(rep):
 	"""Frappe reads an empty datetime as 0001-01-01: without "is set" every such lead was listed as due."""
 	without = lead_in_band("Hot")
