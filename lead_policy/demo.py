@@ -554,9 +554,8 @@ def _assign(demo: list[DemoLead], now) -> None:
 		assigned_on = add_to_date(d.received, minutes=5)
 		reason = _("Assignment rule {0}: next in turn among {1}").format(rule, ", ".join(pool))
 		updates[d.name] = {"lead_owner": d.owner, "assigned_on": assigned_on, "assignment_reason": reason}
-		if (
-			d.fate is None
-		):  # still open: on the owner's list, as an assignment puts it (closed ones were done)
+		# still open: on the owner's list, as an assignment puts it (the closed ones were done)
+		if d.fate is None:
 			updates[d.name]["_assign"] = json.dumps([d.owner])
 			todos.append(
 				(
