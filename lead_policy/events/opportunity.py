@@ -14,6 +14,8 @@ from lead_policy.permissions import MOVING_FLAG  # read by permissions.may_move_
 
 
 def before_insert(doc, method=None):
+	# an earlier insert that failed before its after_insert (an import row rolled back) left its lead
+	frappe.flags.pop(MOVING_FLAG, None)
 	if doc.opportunity_from == "Lead" and doc.party_name and frappe.db.exists("Lead", doc.party_name):
 		# (a lead that does not exist is ERPNext's to refuse, with its own link message)
 		if frappe.has_permission("Lead", "write", doc=doc.party_name):
