@@ -40,6 +40,34 @@ def user_with_roles(email, roles):
 	return email
 
 
+def service_item(code):
+	"""A non-stock sales Item ``code`` (created if missing), for orders and invoices in tests."""
+	if not frappe.db.exists("Item", code):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": code,
+				"item_name": code,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert()
+	return code
+
+
+def customer_from_lead(lead):
+	"""ERPNext's Create Customer on ``lead`` (a name), with a group and territory a bare site has."""
+	from erpnext.crm.doctype.lead.lead import make_customer
+
+	customer = make_customer(lead)
+	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
+	customer.territory = frappe.db.get_value("Territory", {"is_group": 0}) or frappe.db.get_value(
+		"Territory", {}
+	)
+	return customer.insert()
+
+
 def assignment_rule(name, reps, priority=0, **kw):
 	"""A Lead Assignment Rule handing leads to ``reps`` (user names, or rep rows as dicts)."""
 	doc = frappe.get_doc({"doctype": "Lead Assignment Rule", "rule_name": name, "priority": priority, **kw})

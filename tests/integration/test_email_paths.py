@@ -8,7 +8,15 @@ from frappe.core.doctype.communication.email import make as make_communication
 from lead_policy.consent.email_guard import UNSUBSCRIBE_METHOD, blocked_recipients
 from lead_policy.consent.ledger import ConsentRequiredError, record_consent, record_opt_out
 
-from .fixtures import assignment_rule, email_queue_names, queued_since, recipients, send
+from .fixtures import (
+	assignment_rule,
+	customer_from_lead,
+	email_queue_names,
+	queued_since,
+	recipients,
+	send,
+	service_item,
+)
 from .helpers import make_lead
 
 
@@ -75,8 +83,6 @@ def test_mail_to_an_opted_out_lead_alone_is_refused_with_words_not_a_traceback(o
 
 
 def test_a_contract_mail_reaches_its_party_but_not_an_opted_out_lead_typed_in(outbox):
-	from erpnext.crm.doctype.lead.lead import make_customer
-
 	company = frappe.db.get_single_value("Global Defaults", "default_company") or frappe.db.get_value(
 		"Company", {}
 	)
@@ -84,24 +90,8 @@ def test_a_contract_mail_reaches_its_party_but_not_an_opted_out_lead_typed_in(ou
 		pytest.skip("the site has no Company (no setup wizard): a Sales Order cannot be made")
 	buyer = make_lead(first_name="Rosa")
 	record_opt_out(buyer.name, "Email", "Email", "No marketing, please")
-	customer = make_customer(buyer.name)
-	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
-	customer.territory = frappe.db.get_value("Territory", {"is_group": 0}) or frappe.db.get_value(
-		"Territory", {}
-	)
-	customer.insert()
-	item = "_LP Order Item"
-	if not frappe.db.exists("Item", item):
-		frappe.get_doc(
-			{
-				"doctype": "Item",
-				"item_code": item,
-				"item_name": item,
-				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
-				"stock_uom": "Nos",
-				"is_stock_item": 0,
-			}
-		).insert()
+	customer = customer_from_lead(buyer.name)
+	item = service_item("_LP Order Item")
 	order = frappe.get_doc(
 		{
 			"doctype": "Sales Order",

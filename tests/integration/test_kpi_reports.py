@@ -21,7 +21,7 @@ import pytest
 from erpnext.crm.doctype.lead.lead import make_customer
 from frappe.utils import random_string
 
-from .fixtures import REPS, SALES_MANAGER, user_with_roles
+from .fixtures import REPS, SALES_MANAGER, service_item, user_with_roles
 from .helpers import make_lead, set_settings
 
 APRIL = {"from_date": "2026-04-01", "to_date": "2026-04-30"}
@@ -62,17 +62,7 @@ def company():
 		pytest.skip(
 			"the site has no Fiscal Year for March-April 2026, so no Sales Invoice can be posted then"
 		)
-	if not frappe.db.exists("Item", ITEM):
-		frappe.get_doc(
-			{
-				"doctype": "Item",
-				"item_code": ITEM,
-				"item_name": ITEM,
-				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
-				"stock_uom": "Nos",
-				"is_stock_item": 0,
-			}
-		).insert()
+	service_item(ITEM)
 	return name
 
 

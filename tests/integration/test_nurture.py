@@ -323,15 +323,10 @@ def test_a_lead_who_opted_out_of_everything_is_not_enrolled_when_it_turns_warm(n
 
 
 def test_merging_into_a_converted_lead_ends_the_duplicates_live_work(nurture):
-	from erpnext.crm.doctype.lead.lead import make_customer
+	from .fixtures import customer_from_lead
 
 	keep = warm_lead(first_name="Customer")
-	customer = make_customer(keep.name)
-	customer.customer_group = frappe.db.get_value("Customer Group", {"is_group": 0})
-	customer.territory = frappe.db.get_value("Territory", {"is_group": 0}) or frappe.db.get_value(
-		"Territory", {}
-	)
-	customer.insert()
+	customer_from_lead(keep.name)
 	assert frappe.db.get_value("Lead", keep.name, "status") == "Converted"
 	dup = warm_lead(first_name="Again")
 	assert active(dup.name)

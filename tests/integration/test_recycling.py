@@ -94,6 +94,15 @@ def run():
 	return job.run(commit=False)
 
 
+def report_as_manager():
+	"""Leads to Re-evaluate with Show = All, as a Sales Manager sees it."""
+	frappe.set_user(MANAGER)
+	try:
+		return execute({"show": "All"})
+	finally:
+		frappe.set_user("Administrator")
+
+
 def test_the_selection_is_exactly_the_stale_and_due_leads(desk):
 	stale_cold = lead(desk, idle_days=100)
 	fresh_cold = lead(desk, idle_days=80)
@@ -234,11 +243,7 @@ def test_a_due_lead_waits_for_the_manager_by_default_and_the_report_shows_it(des
 	waiting = due(desk, owner=desk.reps[0])
 	run()
 	assert frappe.db.get_value("Lead", waiting.name, ["status", "recycle_review"]) == ("Disqualified", 1)
-	frappe.set_user(MANAGER)
-	try:
-		columns, data, message, chart, summary = execute({"show": "All"})
-	finally:
-		frappe.set_user("Administrator")
+	columns, data, message, chart, summary = report_as_manager()
 	rows = {r["lead"]: r for r in data}
 	assert waiting.name in rows and rows[waiting.name]["disqualification_reason"] == "No Budget"
 	link_columns = {c["fieldname"]: c.get("options") for c in columns if c["fieldtype"] == "Link"}
@@ -257,11 +262,7 @@ def test_a_lead_disqualified_for_good_is_not_listed_as_due_and_the_review_count_
 	disqualify(never.name, "No Budget")
 	frappe.db.set_value("Lead", never.name, "re_evaluate_on", None, update_modified=False)
 	dated = due(desk, owner=desk.reps[0])
-	frappe.set_user(MANAGER)
-	try:
-		_columns, data, _message, _chart, summary = execute({"show": "All"})
-	finally:
-		frappe.set_user("Administrator")
+	_columns, data, _message, _chart, summary = report_as_manager()
 	listed = {r["lead"]: r for r in data}
 	assert dated.name in listed and never.name not in listed
 	counts = {s["label"]: s["value"] for s in summary}
