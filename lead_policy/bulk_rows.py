@@ -55,10 +55,12 @@ def add(doctype: str, values: dict) -> str:
 
 
 def insert_now(doctype: str, values: dict) -> str:
-	"""Insert one such row at once (outside an import); returns its name."""
-	row = frappe.get_doc({"doctype": doctype, **with_defaults(values)})
-	row.db_insert()
-	return row.name
+	"""Insert one such row at once (outside an import); returns its name. The same single INSERT
+	as ``flush`` writes for a chunk, without building a document for it."""
+	row = with_defaults(values)
+	fields = sorted(row)
+	frappe.db.bulk_insert(doctype, fields, [tuple(row[f] for f in fields)])
+	return row["name"]
 
 
 def with_defaults(values: dict) -> dict:

@@ -229,6 +229,16 @@ def _load_rep_facts(users: list[str]) -> tuple[set[str], dict[str, str]]:
 	return enabled, own
 
 
+def user_facts(user: str):
+	"""The language and enabled state of ``user`` (for the notification of a new lead), cached with
+	the rep facts and dropped with them. None for a user that does not exist."""
+	return frappe.cache.hget(
+		REP_FACTS_KEY,
+		f"user:{user}",
+		lambda: frappe.db.get_value("User", user, ["language", "enabled"], as_dict=True),
+	)
+
+
 def rep_facts_changed(doc=None, method=None) -> None:
 	"""A User or Employee changed: whether reps are enabled, and their holiday lists, may have."""
 	forget(REP_FACTS_KEY)
@@ -493,7 +503,7 @@ def _log(doc, entry: LogEntry) -> None:
 	if lead_writes.inserting(doc) and bulk_rows.active():
 		bulk_rows.add("Lead Assignment Log", values)  # an import writes the chunk's logs at once
 	else:
-		frappe.get_doc({"doctype": "Lead Assignment Log", **values}).db_insert()
+		bulk_rows.insert_now("Lead Assignment Log", values)
 
 
 # Set (with expiry) by the first worker to send the managers'-queue notice; the others see it and

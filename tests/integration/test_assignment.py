@@ -52,6 +52,54 @@ def test_new_lead_gets_owner_todo_and_reason(reps):
 	assert {c["user"] for c in json.loads(log.candidates)} == set(reps[:2])
 
 
+def test_rep_is_notified_of_a_new_lead_as_frappe_would(reps):
+	from frappe.desk.doctype.notification_log.notification_log import get_title_html
+
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	(note,) = frappe.get_all(
+		"Notification Log",
+		filters={"for_user": reps[0], "document_type": "Lead", "document_name": lead.name},
+		fields=["type", "subject", "from_user", "email_content"],
+	)
+	by = frappe.session.user
+	# the words of Frappe's notify_assignment, with the lead's title
+	assert note.subject == frappe._("{0} assigned a new task {1} {2} to you").format(
+		frappe.bold(frappe.utils.get_fullname(by)), frappe.bold(frappe._("Lead")), get_title_html(lead.title)
+	)
+	assert note.type == "Assignment" and note.from_user == by
+	assert "Rule Everyone matched" in note.email_content
+
+
+def test_a_disabled_owner_gets_no_notification(reps):
+	from lead_policy.assignment import todo
+
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	frappe.db.set_value("User", reps[0], "enabled", 0)
+	frappe.get_doc("User", reps[0]).save(ignore_permissions=True)  # drops the cached user facts
+	todo._notify_new_lead("Administrator", reps[0], lead, "again")
+	assert not frappe.db.exists("Notification Log", {"for_user": reps[0], "subject": ("like", "%again%")})
+	assert frappe.db.count("Notification Log", {"for_user": reps[0], "document_name": lead.name}) == 1
+
+
+def test_plain_texts_skip_bleach_with_the_same_result():
+	import random
+	import string
+
+	from frappe.utils.html_utils import sanitize_html
+
+	from lead_policy.assignment.todo import _sanitized
+
+	rng = random.Random(5)
+	alphabet = string.ascii_letters + string.digits + " \"'\n\t.,;:!?()[]{}=+-*/\\#@%^~`|éü中😀<>&"
+	for _ in range(2000):
+		text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 50)))
+		for tags in (None, ["form", "input", "button"]):
+			assert _sanitized(text, tags) == sanitize_html(text, always_sanitize=True, disallowed_tags=tags)
+	assert "<script" not in _sanitized("<script>x</script>Hot lead")  # markup still goes through bleach
+
+
 def test_equal_reps_alternate(reps):
 	rule("Everyone", reps[:2])
 	owners = [make_lead().lead_owner for _ in range(4)]
