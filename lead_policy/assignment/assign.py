@@ -658,6 +658,41 @@ def reassign_reasons() -> list[str]:
 	return manual_handover_reasons()
 
 
+@frappe.whitelist()
+@frappe.validate_and_sanitize_search_inputs
+def owner_candidates(doctype: str, txt: str, searchfield: str, start: int, page_len: int, filters) -> list:
+	"""The Reassign dialog's New Owner picker: only the people ``reassign`` accepts (active desk users
+	whose roles may change a lead, ``permissions.may_work_leads``), matched on e-mail or full name."""
+	if not frappe.has_permission("Lead", "write"):
+		return []
+	roles = sorted(
+		{p.role for p in frappe.get_meta("Lead").get("permissions") if p.get("write") and not p.permlevel}
+	)
+	if not roles:
+		return []
+	has_role, user = frappe.qb.DocType("Has Role"), frappe.qb.DocType("User")
+	pattern = f"%{txt or ''}%"
+	return (
+		frappe.qb.from_(user)
+		.join(has_role)
+		.on((has_role.parent == user.name) & (has_role.parenttype == "User"))
+		.select(user.name, user.full_name)
+		.distinct()
+		.where(
+			has_role.role.isin(roles)
+			& (user.enabled == 1)
+			& (user.user_type == "System User")
+			& user.name.notin(("Administrator", "Guest"))
+			& (user.name.like(pattern) | user.full_name.like(pattern))
+		)
+		.orderby(user.full_name)
+		.orderby(user.name)
+		.limit(cint(page_len) or 20)
+		.offset(cint(start))
+		.run()
+	)
+
+
 @frappe.whitelist(methods=["POST"])
 def reassign(
 	lead: str, to_user: str, reason: str, details: str | None = None, note: str | None = None

@@ -331,6 +331,22 @@ def test_a_rep_hands_over_their_own_leads_but_does_not_take_another_reps(reps):
 	assert frappe.db.get_value("Lead", theirs.name, "lead_owner") == reps[1]
 
 
+def test_the_new_owner_picker_lists_only_people_who_may_work_leads(reps):
+	from lead_policy.assignment.assign import owner_candidates
+
+	from .fixtures import user_with_roles
+
+	outsider = user_with_roles("lp-hr-only@example.com", ["HR User"])
+	found = [row[0] for row in owner_candidates("User", "", "name", 0, 500, {})]
+	assert set(reps) <= set(found)
+	assert outsider not in found and "Administrator" not in found and "Guest" not in found
+	# typed text narrows the list, by e-mail or by name
+	assert [row[0] for row in owner_candidates("User", reps[0].split("@")[0], "name", 0, 20, {})] == [reps[0]]
+	assert all(
+		frappe.has_permission("Lead", "write", user=u) for u in found
+	)  # the same people reassign accepts
+
+
 def test_reassign_dialog_offers_the_reasons_reassign_accepts():
 	from lead_policy.assignment.assign import reassign_reasons
 

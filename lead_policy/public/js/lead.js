@@ -148,7 +148,8 @@ lead_policy.reassign_dialog = function (frm, reasons) {
 		title: __("Reassign Lead"),
 		fields: [
 			{ fieldname: "to_user", fieldtype: "Link", options: "User", label: __("New Owner"), reqd: 1,
-				get_query: () => ({ filters: { enabled: 1, user_type: "System User" } }) },
+				// only people who may work leads (the server refuses anyone else)
+				get_query: () => ({ query: "lead_policy.assignment.assign.owner_candidates" }) },
 			{ fieldname: "reason", fieldtype: "Select", label: __("Reason"), reqd: 1,
 				options: reasons.map((value) => ({ value, label: __(value) })), default: "Reassignment" },
 			{ fieldname: "details", fieldtype: "Small Text", label: __("Reason Details") },
