@@ -119,7 +119,12 @@ def _new_row(lead: str, **values):
 	values.setdefault("status", policy.GRANTED)
 	values.setdefault("lawful_basis", policy.CONSENT)
 	values.setdefault("source", "Manual")
-	return frappe.get_doc({"doctype": LEDGER, "lead": lead, **values})
+	doc = frappe.get_doc({"doctype": LEDGER, "lead": lead, **values})
+	doc.flags[APP_ROW] = True  # checked by its caller (intake, Record Consent, opt-outs, merge)
+	return doc
+
+
+APP_ROW = "lead_policy_app_row"
 
 
 def on_lead_after_insert(doc) -> None:
@@ -307,6 +312,8 @@ def validate_consent(doc) -> None:
 		if lead:
 			doc.lead_name = lead.lead_name
 			doc.email_id = lead.email_id
+		if doc.status == policy.GRANTED and not first and not doc.flags.get(APP_ROW):
+			_check_hand_entry(doc)
 		if doc.status == policy.GRANTED and not first:
 			_check_resubscription(doc)
 	doc.consent_on = doc.consent_on or now_datetime()
@@ -321,6 +328,32 @@ def validate_consent(doc) -> None:
 		documented=bool(doc.evidence or doc.evidence_file),
 		source_reference=doc.source_reference,
 	)
+	throw_problems(doc, problems, _("Invalid Consent"))
+
+
+def _check_hand_entry(doc) -> None:
+	"""A grant typed into the Lead Consent form or sent to its REST resource gets the checks Record
+	Consent makes (evidence, the lead's address or number, who may backdate), and says how the person
+	gave it: the channels' own sources are theirs."""
+	lead = frappe.db.get_value(
+		"Lead", doc.lead, ["email_id", "phone", "mobile_no", "whatsapp_no"], as_dict=True
+	)
+	if not lead:
+		return  # Frappe's link check names the missing lead
+	numbers = (lead.phone, lead.mobile_no, lead.whatsapp_no)
+	problems = policy.hand_source_problems(doc.source, may_claim_channel=is_system_manager())
+	problems += [
+		p
+		for p in policy.recorded_grant_problems(
+			doc.channel,
+			doc.evidence,
+			has_contact_point=bool(lead.email_id) if doc.channel == policy.EMAIL else any(numbers),
+			consent_on=get_datetime(doc.consent_on) if doc.consent_on else None,
+			now=now_datetime(),
+			may_backdate=is_manager(),
+		)
+		if not (p.field == "evidence" and doc.evidence_file)  # an attached form or recording is evidence
+	]
 	throw_problems(doc, problems, _("Invalid Consent"))
 
 

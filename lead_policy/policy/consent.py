@@ -439,6 +439,28 @@ def recorded_grant_problems(
 	return found
 
 
+# how a person records a grant by hand (the Lead Consent form, REST): the other sources are the
+# channels' own (web form, API, import, links), and claiming one would change what the grant needs
+HAND_SOURCES = ("Manual", "Call", "Email", "Letter")
+
+
+def hand_source_problems(source: str | None, may_claim_channel: bool) -> list[Problem]:
+	"""A grant entered directly into the ledger says how the person gave it; only a System Manager
+	(migrating records from another system) may enter one as captured by a channel."""
+	if may_claim_channel or (source or "Manual") in HAND_SOURCES:
+		return []
+	return [
+		Problem(
+			"source",
+			_(
+				"Captured Via: {source} is recorded by that channel itself. Choose how the person told you"
+				" ({options})."
+			),
+			{"source": _(source), "options": ", ".join(_(s) for s in HAND_SOURCES)},
+		)
+	]
+
+
 def retention_due(
 	*,
 	has_consent: bool,

@@ -772,3 +772,51 @@ def test_record_consent_from_the_desk_needs_evidence_a_contact_point_and_a_manag
 		consent_on=long_ago,
 	)
 	assert frappe.db.count("Lead Consent", {"lead": lead.name}) == 2
+
+
+def test_a_grant_typed_into_the_consent_form_or_rest_gets_the_same_checks():
+	"""The Lead Consent form and ``POST /api/resource/Lead Consent`` insert the row directly: the
+	checks of Record Consent apply there too, and a rep cannot claim a channel's own source."""
+	rep = user_with_roles("lp-consent-rep@example.com", ["Sales User"])
+	lead = make_lead(phone="", mobile_no="", whatsapp_no="")
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": rep, "allow": "Lead", "for_value": lead.name}
+	).insert(ignore_permissions=True)
+
+	def typed(**values):
+		row = {
+			"doctype": "Lead Consent",
+			"lead": lead.name,
+			"channel": "Email",
+			"purpose": "Sales Contact",
+			"status": "Granted",
+			"lawful_basis": "Consent",
+			"source": "Call",
+			"evidence": "Agreed on the call to a follow-up",
+			**values,
+		}
+		return frappe.get_doc(row).insert()
+
+	frappe.set_user(rep)
+	try:
+		with pytest.raises(frappe.ValidationError, match="at least 10 characters"):
+			typed(evidence="ok")
+		with pytest.raises(frappe.ValidationError, match="has no phone or mobile number"):
+			typed(channel="SMS/WhatsApp")
+		with pytest.raises(frappe.ValidationError, match="Sales Manager"):
+			typed(consent_on=add_days(now_datetime(), -60))
+		with pytest.raises(frappe.ValidationError, match="Captured Via: Web Form"):
+			typed(source="Web Form")
+		assert not frappe.db.exists("Lead Consent", {"lead": lead.name})
+		typed()  # how the person told the rep, in their words: recorded
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead Consent", {"lead": lead.name}, "recorded_by") == rep
+	# a System Manager moving records from another system may give the channel it came through
+	typed(
+		purpose="Marketing/Nurture",
+		source="Import",
+		source_reference="old-crm-export.csv row 12",
+		evidence="Ticked the newsletter box in the old CRM",
+	)
+	assert frappe.db.count("Lead Consent", {"lead": lead.name}) == 2

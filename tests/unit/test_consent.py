@@ -283,3 +283,15 @@ def test_a_withdrawal_message_reads_to_the_minute():
 	withdrawn = ConsentRecord(PHONE, SALES, WITHDRAWN, datetime(2026, 1, 1, 9, 0, 42, 247648))
 	text = can_contact([withdrawn], PHONE, SALES).problem.render()
 	assert text.endswith("withdrawn on 2026-01-01 09:00.")
+
+
+def test_a_hand_entered_grant_says_how_the_person_gave_it():
+	from lead_policy.policy.consent import HAND_SOURCES, hand_source_problems
+
+	for source in HAND_SOURCES:
+		assert hand_source_problems(source, may_claim_channel=False) == []
+	assert hand_source_problems(None, may_claim_channel=False) == []  # the form's default, Manual
+	for source in ("Web Form", "API", "Import", "Unsubscribe Link", "Newsletter", "Confirmation Link"):
+		(problem,) = hand_source_problems(source, may_claim_channel=False)
+		assert problem.field == "source"
+		assert hand_source_problems(source, may_claim_channel=True) == []
