@@ -38,7 +38,7 @@ from lead_policy.intake import repeat_enquiry, retry, validation_todo
 from lead_policy.intake.duplicates import find_matches, hold_address
 from lead_policy.intake.enquiry import SAVEPOINT, Enquiry, IntakeResult, crm_note, record_activity
 from lead_policy.intake.rules import region_of, validation_rules, working_time
-from lead_policy.policy import dedupe
+from lead_policy.policy import cleaning, dedupe
 from lead_policy.policy import validation as checks
 from lead_policy.policy.lead_fields import IDENTITY_FIELDS, PHONE_FIELDS, TITLE_FIELDS
 from lead_policy.policy.problems import Problem
@@ -277,6 +277,13 @@ def on_lead_validate(doc, method=None) -> None:
 		problems += checked.problems
 		if context and doc.is_new():
 			problems += context.notes
+		if not context:  # Data Import, the desk: text is cleaned as intake cleans a payload
+			repaired, notes = cleaning.formula_repairs(
+				{f: doc.get(f) for f in intake_payload.FREE_TEXT}, intake_payload.FREE_TEXT
+			)
+			for fieldname, value in repaired.items():
+				doc.set(fieldname, value)
+			problems += notes
 	if deduping:
 		problems += _duplicate_problems(doc, context, region, settings)
 	info = _capture_lag(doc, settings) if validating else []

@@ -60,6 +60,16 @@ LINKS = {
 	"campaign_name": "Campaign",
 }
 SELECTS = ("no_of_employees", "request_type")
+# the Lead's free-text fields, cleaned of formula triggers on every save outside intake too
+# (capture.on_lead_validate); the title is ERPNext's copy of the name or company
+FREE_TEXT = (
+	*(
+		f
+		for f, spec in FIELD_SPECS.items()
+		if spec.kind == cleaning.TEXT and f not in LINKS and f not in SELECTS
+	),
+	"title",
+)
 
 
 def prepare(payload: dict, *, strict: bool, settings, default_source: str | None = None) -> cleaning.Cleaned:

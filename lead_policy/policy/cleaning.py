@@ -83,6 +83,33 @@ def strip_formula_trigger(value: str) -> tuple[str, str]:
 	return text, value[: len(value) - len(text)].strip(" \n")
 
 
+FORMULA_NOTE = _("{field} started with {removed}, which spreadsheets run as a formula; it was removed.")
+
+
+def formula_note(fieldname: str, removed: str) -> Problem:
+	return Problem(
+		fieldname,
+		FORMULA_NOTE,
+		{"field": fieldname, "removed": removed.replace("\t", "tab").replace("\r", "CR")},
+	)
+
+
+def formula_repairs(values: Mapping[str, object], fields) -> tuple[dict[str, str], list[Problem]]:
+	"""Of ``fields`` (free text) in ``values``, those that start with a formula trigger: their repaired
+	values and a note for each. For leads saved outside intake (Data Import, the desk), which clean
+	their text the same way a payload is cleaned."""
+	repaired, notes = {}, []
+	for name in fields:
+		value = values.get(name)
+		if not isinstance(value, str) or not value:
+			continue
+		text, removed = strip_formula_trigger(value)
+		if removed:
+			repaired[name] = text
+			notes.append(formula_note(name, removed))
+	return repaired, notes
+
+
 def clean_text(value: str, multiline: bool = False) -> str:
 	text = _CONTROL.sub("", value)
 	if multiline:
@@ -155,15 +182,7 @@ def clean_payload(payload: Mapping, specs: Mapping[str, FieldSpec], strict: bool
 			# repaired on every channel (the API too): a leading "-" or "@" is no reason to refuse a lead
 			value, removed = strip_formula_trigger(value)
 			if removed:
-				out.notes.append(
-					Problem(
-						key,
-						_(
-							"{field} started with {removed}, which spreadsheets run as a formula; it was removed."
-						),
-						{"field": key, "removed": removed.replace("\t", "tab").replace("\r", "CR")},
-					)
-				)
+				out.notes.append(formula_note(key, removed))
 		if spec.kind == PHONE and value and (len(value) > MAX_PHONE_LENGTH or not PHONE_CHARS.match(value)):
 			problem = Problem(key, _("{value} is not a phone number."), {"value": value[:40]})
 			if strict:

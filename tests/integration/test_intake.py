@@ -557,6 +557,34 @@ def test_import_channel_is_recorded():
 	assert lead.lead_channel == "Import"
 
 
+def test_an_imported_or_typed_lead_loses_formula_triggers_and_is_flagged():
+	"""Data Import and the desk save the Lead without intake: its text is still cleaned of what
+	spreadsheets run as a formula, as a payload is, and the lead says so."""
+	lead = frappe.new_doc("Lead")  # as Data Import builds it
+	lead.update(
+		{"first_name": "Ivy", "company_name": '=HYPERLINK("http://evil.example")', "email_id": email()}
+	)
+	frappe.flags.in_import = True
+	try:
+		lead.insert()
+	finally:
+		frappe.flags.in_import = False
+	stored = frappe.db.get_value(
+		"Lead", lead.name, ["company_name", "validation_status", "validation_issues"], as_dict=True
+	)
+	assert stored.company_name == 'HYPERLINK("http://evil.example")'
+	assert stored.validation_status == "Needs Attention"
+	assert "which spreadsheets run as a formula" in stored.validation_issues
+	# a rep typing one on the form: the same
+	doc = frappe.get_doc("Lead", lead.name)
+	doc.job_title = "@SUM(1+1)"
+	doc.save()
+	assert frappe.db.get_value("Lead", lead.name, "job_title") == "SUM(1+1)"
+	# a hyphen inside a name stays; a phone number keeps its +
+	other = make_lead(last_name="Smith-Jones", mobile_no="+31 6 12345678")
+	assert other.last_name == "Smith-Jones" and other.mobile_no.startswith("+")
+
+
 # ---------- capture lag ----------
 
 

@@ -349,3 +349,11 @@ def test_no_opt_out_is_lost_and_no_grant_reaches_another_address(specs, dup_emai
 			assert row.name in plan.move or row.name in plan.copy
 		if row.name in plan.move and row.channel == "Email":
 			assert (row.email or dup_email) == kept_email != ""
+
+def test_formula_repairs_of_a_saved_lead():
+	from lead_policy.policy.cleaning import formula_repairs
+
+	values = {"company_name": "=HYPERLINK(1)", "job_title": "Head of Sales", "city": " @x", "phone": "+31"}
+	repaired, notes = formula_repairs(values, ("company_name", "job_title", "city", "website"))
+	assert repaired == {"company_name": "HYPERLINK(1)", "city": "x"}
+	assert [(n.field, n.params["removed"]) for n in notes] == [("company_name", "="), ("city", "@")]
