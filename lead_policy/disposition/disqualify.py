@@ -18,7 +18,7 @@ from frappe import _
 from frappe.desk.form import assign_to
 from frappe.utils import cint, escape_html, format_date, get_fullname, getdate, now_datetime, nowdate
 
-from lead_policy.assignment import todo
+from lead_policy.assignment import todo, workload
 from lead_policy.policy import disposition as policy
 from lead_policy.policy import recycling as recycling_policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
@@ -275,6 +275,36 @@ def on_lead_update(doc) -> None:
 			{"assign_to": [doc.lead_owner], "doctype": "Lead", "name": doc.name, "description": why},
 			ignore_permissions=True,
 		)
+
+
+def on_opportunity_made(lead: str, opportunity: str, previous_reason: str | None) -> None:
+	"""An Opportunity was made from ``lead`` while it was disqualified. ERPNext sets the lead's status
+	to Opportunity without saving it (``Lead.set_status(update=True)``), so none of what a save would
+	do happened: the same re-opening as a status changed by hand (the disqualification cleared, the
+	recycling record, the timeline entry, a ToDo for the owner) and the owner's workload counters."""
+	doc = frappe.get_doc("Lead", lead)
+	if doc.status == policy.DISQUALIFIED:
+		return  # ERPNext left the status as it was: still disqualified
+	why = _("Opportunity {0} made by {1}.").format(opportunity, get_fullname())
+	values = {
+		**dict.fromkeys(DISQUALIFICATION_FIELDS),
+		**recycle_record(doc, recycling_policy.REOPENED, why, False),
+	}
+	frappe.db.set_value("Lead", lead, values, update_modified=False)
+	doc.update(values)
+	doc.add_comment(
+		"Info",
+		_("Re-opened (was disqualified: {0}). {1}").format(
+			escape_html(_(previous_reason or "-")), escape_html(why)
+		),
+	)
+	if doc.lead_owner and doc.status not in CLOSED_STATUSES:
+		assign_to.add(
+			{"assign_to": [doc.lead_owner], "doctype": "Lead", "name": doc.name, "description": why},
+			ignore_permissions=True,
+		)
+	if doc.lead_owner:
+		workload.recount([doc.lead_owner])  # the status changed with plain SQL: count it again
 
 
 def _refuse_by_hand() -> None:

@@ -10,18 +10,31 @@ Opportunity from it. Whoever may change the lead may move its records with it, f
 
 import frappe
 
+from lead_policy.disposition import disqualify
 from lead_policy.permissions import MOVING_FLAG  # read by permissions.may_move_with_lead
+from lead_policy.policy.disposition import DISQUALIFIED
+
+FROM_DISQUALIFIED = "lead_policy_opportunity_from_disqualified"
 
 
 def before_insert(doc, method=None):
 	# an earlier insert that failed before its after_insert (an import row rolled back) left its lead
 	frappe.flags.pop(MOVING_FLAG, None)
-	if doc.opportunity_from == "Lead" and doc.party_name and frappe.db.exists("Lead", doc.party_name):
+	frappe.flags.pop(FROM_DISQUALIFIED, None)
+	if doc.opportunity_from == "Lead" and doc.party_name:
 		# (a lead that does not exist is ERPNext's to refuse, with its own link message)
-		if frappe.has_permission("Lead", "write", doc=doc.party_name):
+		lead = frappe.db.get_value(
+			"Lead", doc.party_name, ["status", "disqualification_reason"], as_dict=True
+		)
+		if lead and frappe.has_permission("Lead", "write", doc=doc.party_name):
 			frappe.flags[MOVING_FLAG] = doc.party_name
+		if lead and lead.status == DISQUALIFIED:
+			frappe.flags[FROM_DISQUALIFIED] = (doc.party_name, lead.disqualification_reason)
 
 
 def after_insert(doc, method=None):
 	# after ERPNext's own after_insert, which has moved them (doc_events run after the controller)
 	frappe.flags.pop(MOVING_FLAG, None)
+	reopened = frappe.flags.pop(FROM_DISQUALIFIED, None)
+	if reopened and reopened[0] == doc.party_name:
+		disqualify.on_opportunity_made(reopened[0], doc.name, reopened[1])

@@ -166,6 +166,31 @@ def test_an_open_opportunity_must_be_closed_first(reps):
 	assert opportunity.name in refusal(disqualify, lead.name, "No Need")
 
 
+def test_an_opportunity_from_a_disqualified_lead_re_opens_it(owned, reps):
+	"""ERPNext sets the lead's status to Opportunity without saving the lead: the app still re-opens
+	it as a status changed by hand would be (fields cleared, timeline, ToDo, counters)."""
+	disqualify(owned.name, "No Budget", note="Budget frozen until Q3")
+	assert open_count(reps[0]) == 0
+	opportunity = frappe.get_doc(
+		{"doctype": "Opportunity", "opportunity_from": "Lead", "party_name": owned.name}
+	).insert(ignore_permissions=True)
+	row = frappe.db.get_value(
+		"Lead",
+		owned.name,
+		["status", "disqualification_reason", "re_evaluate_on", "last_recycle_action"],
+		as_dict=True,
+	)
+	assert row.status == "Opportunity"
+	assert not row.disqualification_reason and not row.re_evaluate_on
+	assert row.last_recycle_action
+	comments = frappe.get_all(
+		"Comment", filters={"reference_name": owned.name, "comment_type": "Info"}, pluck="content"
+	)
+	assert any("Re-opened (was disqualified: No Budget)" in c and opportunity.name in c for c in comments)
+	assert open_todos(owned.name, reps[0])
+	assert open_count(reps[0]) == 1  # counted as open again
+
+
 def test_picking_disqualified_in_the_status_list_is_refused(owned, reps):
 	frappe.set_user(reps[0])
 	try:

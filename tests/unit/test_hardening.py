@@ -350,6 +350,7 @@ def test_no_opt_out_is_lost_and_no_grant_reaches_another_address(specs, dup_emai
 		if row.name in plan.move and row.channel == "Email":
 			assert (row.email or dup_email) == kept_email != ""
 
+
 def test_formula_repairs_of_a_saved_lead():
 	from lead_policy.policy.cleaning import formula_repairs
 
