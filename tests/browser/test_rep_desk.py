@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from .conftest import OTHER_REP, REP, assert_no_script_errors, copy_shot, db, shot
+from .conftest import OTHER_REP, REP, assert_no_script_errors, copy_shot, db, make_lead, shot
 
 
 def open_form(page, lead):
@@ -189,3 +189,40 @@ def test_rep_emailing_a_lead_without_consent_reads_why_not(page_as, people, outb
 	shot(page, shots, "email-without-consent-refused")
 	assert not db().exists("Communication", {"reference_name": lead, "subject": subject})
 	assert not db().exists("Email Queue", {"reference_name": lead})
+
+
+def test_an_unanswered_lead_past_its_respond_by_reads_overdue_not_a_response_time(page_as, people, shots):
+	"""The breach job marks such a lead Missed; until somebody answers, the form says it is overdue
+	(not "Response Missed: 0.0 working hours", which reads as answered at once)."""
+	import frappe
+	from frappe.utils import add_to_date, now_datetime
+
+	lead = make_lead(
+		first_name="Olga",
+		last_name="Overdue",
+		company_name="Browser Test Overdue Oy",
+		email_id="lp-browser-overdue@example.com",
+		lead_owner=REP,
+	)
+	people["made"].append(lead)
+	due = add_to_date(now_datetime(), hours=-5)
+	frappe.db.set_value(
+		"Lead",
+		lead,
+		{
+			"respond_by": due,
+			"response_status": "Missed",
+			"response_time_hours": 0,
+			"first_responded_at": None,
+		},
+		update_modified=False,
+	)
+	frappe.db.commit()
+	page = page_as(REP)
+	open_form(page, lead)
+	summary = page.locator(".lp-summary")
+	expect(summary.get_by_text(re.compile("Response overdue since"))).to_be_visible()
+	expect(summary.get_by_text(re.compile("Response Missed"))).to_have_count(0)
+	expect(page.locator(".form-message").filter(has_text="was due for an answer by")).to_be_visible()
+	shot(page, shots, "lead-form-overdue")
+	assert_no_script_errors(page)

@@ -8,6 +8,14 @@ frappe.ui.form.on("Lead", {
 		if (!frm.layout.message.children().length) frm.layout.message.addClass("hidden");
 		if (frm.is_new() || !frm.doc.response_status) return;
 		const status = frm.doc.response_status;
+		// Missed by the breach job while nobody has answered yet: still overdue, not a response time
+		const unanswered = status === "Missed" && !frm.doc.first_responded_at;
+		if (unanswered && frm.doc.respond_by) {
+			const when = frappe.datetime.str_to_user(frm.doc.respond_by);
+			lead_policy.top_indicator(frm, __("Response overdue since {0}", [when]), "red", "response");
+			urgent(frm, __("Response overdue: this lead was due for an answer by {0}.", [when]), "red");
+			return;
+		}
 		if (status === "Met" || status === "Missed") {
 			const hours = frm.doc.response_time_hours;
 			const text =
