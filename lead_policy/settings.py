@@ -9,6 +9,7 @@ from lead_policy.policy import kpi, recycling, sla
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
 from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
+from lead_policy.problem_text import show
 
 SETTINGS = "Lead Policy Settings"
 
@@ -151,7 +152,7 @@ def throw_problems(doc, problems: list[Problem], title: str | None = None) -> No
 	lines = []
 	for p in problems:
 		label = meta.get_label(p.field) if meta.has_field(p.field) else p.field
-		lines.append(f"<b>{_(label)}</b>: {p.render(_)}")
+		lines.append(f"<b>{_(label)}</b>: {p.render(_, show)}")
 	frappe.throw(
 		"<br>".join(lines), frappe.ValidationError, title=title or _("Invalid {0}").format(_(doc.doctype))
 	)

@@ -23,6 +23,7 @@ from lead_policy.policy import disposition as policy
 from lead_policy.policy import recycling as recycling_policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
+from lead_policy.problem_text import show
 
 REASON = "Lead Disqualification Reason"
 DISQUALIFICATION_FIELDS = (
@@ -95,7 +96,7 @@ def refuse(problems: list[Problem], title: str) -> None:
 	for p in problems:
 		field = FIELD_OF.get(p.field, p.field)
 		label = meta.get_label(field) if meta.has_field(field) else _("Lead")
-		lines.append(f"<b>{_(label)}</b>: {p.render(_)}")
+		lines.append(f"<b>{_(label)}</b>: {p.render(_, show)}")
 	frappe.throw("<br>".join(lines), frappe.ValidationError, title=title)
 
 

@@ -162,7 +162,7 @@ def disqualify_problems(
 			Problem(
 				"re_evaluate_on",
 				_("{date} is in the past; choose today or a later date, or leave it empty."),
-				{"date": re_evaluate_on.isoformat()},
+				{"date": re_evaluate_on},
 			)
 		)
 	return found

@@ -296,7 +296,7 @@ def period_problems(start: date | None, end: date | None, start_field: str, end_
 			Problem(
 				end_field,
 				_("The period ends on {end}, before it starts on {start}."),
-				{"start": start.isoformat(), "end": end.isoformat()},
+				{"start": start, "end": end},
 			)
 		)
 	return found

@@ -23,5 +23,7 @@ class Problem:
 	message: str
 	params: dict = field(default_factory=dict)
 
-	def render(self, translate=lambda s: s) -> str:
-		return translate(self.message).format(**self.params)
+	def render(self, translate=lambda s: s, show=lambda v: v) -> str:
+		"""The message, translated by ``translate``, its values shown by ``show`` (the Frappe layer
+		shows dates and times in the site's format)."""
+		return translate(self.message).format(**{k: show(v) for k, v in self.params.items()})

@@ -14,6 +14,7 @@ from frappe.utils import getdate
 
 from lead_policy.permissions import readable_leads_query
 from lead_policy.policy import kpi
+from lead_policy.problem_text import show
 
 LINK_FILTERS = (
 	("company", "Company"),
@@ -90,7 +91,7 @@ def scope_from(filters, user: str | None = None) -> Scope:
 	problems = kpi.period_problems(start, end, "from_date", "to_date")
 	if problems:
 		frappe.throw(
-			"<br>".join(f"<b>{_(FILTER_LABELS[p.field])}</b>: {p.render(_)}" for p in problems),
+			"<br>".join(f"<b>{_(FILTER_LABELS[p.field])}</b>: {p.render(_, show)}" for p in problems),
 			title=_("Invalid Filters"),
 		)
 	for fieldname, doctype in LINK_FILTERS:
