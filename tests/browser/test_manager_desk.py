@@ -104,6 +104,13 @@ def test_workspace_shows_number_cards_and_charts(page_as, people, shots):
 
 
 def test_report_renders_with_chart_summary_and_filters(page_as, people, shots):
+	# a lead without a source this month: its row is named "Not Set", as in the chart
+	lead = make_lead(
+		first_name="Nora", last_name="Nosource", email_id="lp-browser-nosource@example.com", source=None
+	)
+	people["made"].append(lead)
+	db().set_value("Lead", lead, "source", None, update_modified=False)
+	db().commit()
 	page = page_as(MANAGER)
 	page.goto("/app/query-report/Lead Source Performance")
 	expect(page.locator(".page-form [data-fieldname='from_date'] input")).to_be_visible()
@@ -111,6 +118,7 @@ def test_report_renders_with_chart_summary_and_filters(page_as, people, shots):
 	expect(page.locator(".report-summary")).to_contain_text("Conversion Rate", timeout=30_000)
 	expect(page.locator(".chart-wrapper svg, .report-wrapper .chart-container svg").first).to_be_visible()
 	expect(page.locator(".dt-row-0")).to_be_visible()
+	expect(page.locator(".dt-scrollable .dt-cell__content").filter(has_text="Not Set").first).to_be_visible()
 	page.wait_for_timeout(500)
 	path = shot(page, shots, "report-lead-source-performance", full_page=True)
 	copy_shot(path, "report.png")

@@ -17,6 +17,10 @@ frappe.query_reports["Lead Source Performance"] = {
 		if ((value === null || value === undefined) && na_columns.includes(column.fieldname) && data) {
 			return `<span class="text-muted">${__("n/a")}</span>`;
 		}
+		// leads and costs without a source (or campaign) form a row of their own, named as in the chart
+		if (!value && ["source", "campaign"].includes(column.fieldname) && data) {
+			return `<span class="text-muted">${__("Not Set")}</span>`;
+		}
 		return default_formatter(value, row, column, data);
 	},
 };
