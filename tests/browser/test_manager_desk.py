@@ -148,3 +148,14 @@ def test_new_owner_acknowledges_the_handover(page_as, people, shots):
 	assert db().get_value("Lead Handover", handover, "acknowledged") == 1
 	expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
 	assert_no_script_errors(page)
+
+
+def test_monthly_sales_report_leaves_money_empty_where_there_is_none(page_as, people, shots):
+	page = page_as(MANAGER)
+	page.goto("/app/query-report/Monthly Sales Report")
+	hot = page.locator(".dt-scrollable .dt-row").filter(has_text="Open Hot Leads")
+	expect(hot.first).to_be_visible(timeout=30_000)
+	# a count of leads has no amount: the Revenue / Amount cell is empty, not "0.00"
+	assert "0.00" not in hot.first.inner_text()
+	shot(page, shots, "report-monthly-sales", full_page=True)
+	assert_no_script_errors(page)

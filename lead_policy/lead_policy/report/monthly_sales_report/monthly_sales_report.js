@@ -17,4 +17,12 @@ frappe.query_reports["Monthly Sales Report"] = {
 				{ value: "Lead Owner", label: __("Lead Owner") },
 			] },
 	],
+	// rows without an amount (targets, challenges, open leads) leave the money column empty,
+	// instead of Frappe's "0.00" for a missing value
+	formatter(value, row, column, data, default_formatter) {
+		if (column.fieldname === "revenue" && (value === null || value === undefined || value === "") && data) {
+			return "";
+		}
+		return default_formatter(value, row, column, data);
+	},
 };
