@@ -386,7 +386,13 @@ def recycle_lead(lead: str) -> dict:
 	rescore_leads([lead], reason=_("Recycled"))
 	nurture.on_recycled([lead])
 	owner, status = frappe.db.get_value("Lead", lead, ["lead_owner", "status"])
-	return {"action": action, "lead_owner": owner, "status": status, "on": today.isoformat()}
+	return {
+		"action": action,
+		"lead_owner": owner,
+		"lead_owner_name": get_fullname(owner) if owner else None,  # what the desk's alert says
+		"status": status,
+		"on": today.isoformat(),
+	}
 
 
 @frappe.whitelist(methods=["POST"])

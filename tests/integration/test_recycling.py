@@ -387,6 +387,7 @@ def test_a_managers_recycle_reopens_with_another_rep_and_refuses_a_converted_lea
 	finally:
 		frappe.set_user("Administrator")
 	assert out["status"] == "Open" and out["lead_owner"] == b
+	assert out["lead_owner_name"] == frappe.utils.get_fullname(b)  # the desk's alert names the rep
 	converted = lead(desk)
 	frappe.db.set_value("Lead", converted.name, "status", "Converted")
 	with pytest.raises(frappe.ValidationError, match="converted"):

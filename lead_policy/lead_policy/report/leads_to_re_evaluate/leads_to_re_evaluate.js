@@ -28,7 +28,7 @@ frappe.query_reports["Leads to Re-evaluate"] = {
 			});
 		report.page.wrapper.on("click", ".lp-recycle", (e) => {
 			const lead = $(e.currentTarget).attr("data-lead");
-			act("lead_policy.disposition.recycle.recycle_lead", lead, (m) => __("{0} recycled: now with {1}.", [lead, m.lead_owner ? (frappe.user_info(m.lead_owner) || {}).fullname || m.lead_owner : __("nobody")]));
+			act("lead_policy.disposition.recycle.recycle_lead", lead, (m) => __("{0} recycled: now with {1}.", [lead, m.lead_owner ? m.lead_owner_name || m.lead_owner : __("nobody")]));
 		});
 		report.page.wrapper.on("click", ".lp-keep", (e) => {
 			const lead = $(e.currentTarget).attr("data-lead");
