@@ -38,6 +38,12 @@ DEFAULT_DOCTYPES = [
 	"Email Campaign",
 	"Newsletter",
 	"Appointment",
+	# Frappe's own doctypes the app hooks into (doc_events, permissions, delete links)
+	"Contact",
+	"Event",
+	"ToDo",
+	"Email Account",
+	"Personal Data Deletion Request",
 ]
 
 HERE = Path(__file__).resolve().parent

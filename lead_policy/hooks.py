@@ -67,6 +67,11 @@ doc_events = {
 	for doctype, events in _EVENTS.items()
 }
 
+# A Lead Activity points at the e-mail, call or meeting it was made from; deleting that record on the
+# desk (or Frappe's own e-mail tests cleaning up) must not be refused for it. The activity, and the
+# score it gave, stay: the lead's history keeps what happened (Frappe lists its own logs the same way).
+ignore_links_on_delete = ["Lead Activity"]
+
 # Methods that were public under another path before the modules were grouped by policy area:
 # links in e-mails already sent and integrations keep working.
 override_whitelisted_methods = {

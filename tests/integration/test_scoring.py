@@ -293,3 +293,31 @@ def test_a_rule_change_while_a_rescore_runs_queues_one_more_run(no_rules, monkey
 	running.add(again)
 	lead_score.enqueue_rescore("and again")
 	assert queued == [first, again, first]
+
+
+def test_the_email_call_or_meeting_an_activity_came_from_can_still_be_deleted(no_rules):
+	"""Deleting a lead's e-mail, call or meeting on the desk is not refused because a Lead Activity
+	points at it; the activity (and the score it gave) stays in the lead's history."""
+	lead = make_lead()
+	mail = frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Email",
+			"sent_or_received": "Received",
+			"subject": "Re: your offer",
+			"sender": lead.email_id,
+			"reference_doctype": "Lead",
+			"reference_name": lead.name,
+			"content": "Interested",
+		}
+	).insert(ignore_permissions=True)
+	call = _call(lead, "Completed")
+	meeting = _meeting(lead, add_days(now_datetime(), -1), status="Completed")
+	sources = [("Communication", mail.name), ("Call Log", call.name), ("Event", meeting.name)]
+	for doctype, name in sources:
+		assert frappe.db.exists("Lead Activity", {"lead": lead.name, "reference_name": name}), doctype
+	for doctype, name in sources:
+		frappe.delete_doc(doctype, name, ignore_permissions=True)
+		assert not frappe.db.exists(doctype, name)
+		assert frappe.db.exists("Lead Activity", {"lead": lead.name, "reference_name": name}), doctype
