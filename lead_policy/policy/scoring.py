@@ -76,6 +76,7 @@ class ScoringRule:
 	min_count: int = 1
 	within_days: int = 0
 	expression: str | None = None
+	field_label: str | None = None  # how the breakdown names ``field`` (the form's label)
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,8 @@ def score_lead(
 			continue
 		if rule.condition_type == FIELD:
 			holds = field_condition_holds(lead, rule.field or "", rule.operator or "=", rule.value)
-			detail = f"{rule.field} {rule.operator} {rule.value if rule.value is not None else ''}".strip()
+			name = rule.field_label or rule.field
+			detail = f"{name} {rule.operator} {rule.value if rule.value is not None else ''}".strip()
 		elif rule.condition_type == EXPRESSION and evaluate_expression:
 			detail = rule.expression or ""
 			if not expression_is_safe(rule.expression):

@@ -71,6 +71,7 @@ def to_rule(row) -> policy.ScoringRule:
 		points=flt(row.points),
 		condition_type=row.condition_type or policy.FIELD,
 		field=row.field,
+		field_label=_field_label(row.field),
 		operator=row.operator,
 		value=row.value,
 		activity=row.activity,
@@ -78,6 +79,14 @@ def to_rule(row) -> policy.ScoringRule:
 		within_days=int(row.within_days or 0),
 		expression=row.expression,
 	)
+
+
+def _field_label(fieldname: str | None) -> str | None:
+	"""The Lead field's label, as the breakdown shows a rule ("Organization Name is set")."""
+	if not fieldname:
+		return None
+	meta = frappe.get_meta("Lead")
+	return meta.get_label(fieldname) if meta.has_field(fieldname) else None
 
 
 def lead_fieldnames() -> list[str]:

@@ -708,9 +708,9 @@ LEAD_FIELDS = [
 		"insert_after": "last_interaction_on",
 		"read_only": 1,
 		"no_copy": 1,
+		# indexed with status and band (lead_policy.setup.install.INDEXES) for the daily selection
 		"description": "The later of the last interaction and the last time recycling acted on the lead. It"
-		" goes stale this many days after, per band (Lead Policy Settings > Recycling). Indexed with"
-		" status and band (lead_policy.setup.install.INDEXES) for the daily selection.",
+		" goes stale this many days after, per band (Lead Policy Settings > Recycling).",
 	},
 	{
 		"fieldname": "recycle_review",

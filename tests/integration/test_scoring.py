@@ -31,6 +31,10 @@ def test_new_lead_gets_score_band_and_breakdown(no_rules):
 	assert lead.score_band == "Cold"
 	assert {r.scoring_rule for r in lead.score_breakdown} == {"Big company", "Director"}
 	assert sum(r.applied_points for r in lead.score_breakdown) == 27
+	# the breakdown names the fields as the form does, not by their column names
+	details = {r.scoring_rule: r.detail for r in lead.score_breakdown}
+	assert details["Director"] == "Job Title contains director"
+	assert details["Big company"].startswith(frappe.get_meta("Lead").get_label("no_of_employees"))
 	log = frappe.get_all(
 		"Lead Score Log", filters={"lead": lead.name}, fields=["new_score", "new_band", "old_score"]
 	)
