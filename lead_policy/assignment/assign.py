@@ -25,7 +25,7 @@ from frappe.desk.doctype.notification_log.notification_log import enqueue_create
 from frappe.utils import cint, flt, get_datetime, get_fullname, now_datetime, nowdate, strip_html_tags
 
 from lead_policy import bulk_rows, lead_writes
-from lead_policy.assignment import todo, workload
+from lead_policy.assignment import rep_facts, todo, workload
 from lead_policy.assignment.handover import (
 	HandoverRequest,
 	create_handover,
@@ -196,7 +196,7 @@ def rep_states(users: list[str]) -> dict[str, policy.RepState]:
 	return states
 
 
-REP_FACTS_KEY = "lead_policy:rep_facts"
+REP_FACTS_KEY = rep_facts.KEY
 
 
 def _rep_facts(users: list[str]) -> tuple[set[str], dict[str, str]]:
@@ -227,16 +227,6 @@ def _load_rep_facts(users: list[str]) -> tuple[set[str], dict[str, str]]:
 	):
 		own.setdefault(user, holiday_list)  # ERPNext allows one Active Employee per user
 	return enabled, own
-
-
-def user_facts(user: str):
-	"""The language and enabled state of ``user`` (for the notification of a new lead), cached with
-	the rep facts and dropped with them. None for a user that does not exist."""
-	return frappe.cache.hget(
-		REP_FACTS_KEY,
-		f"user:{user}",
-		lambda: frappe.db.get_value("User", user, ["language", "enabled"], as_dict=True),
-	)
 
 
 def rep_facts_changed(doc=None, method=None) -> None:

@@ -30,6 +30,7 @@ from frappe.utils import get_fullname, nowdate, strip_html
 from frappe.utils.html_utils import sanitize_html
 
 from lead_policy import bulk_rows, lead_writes
+from lead_policy.assignment.rep_facts import user_facts
 
 
 def insert_todo(lead, values: dict):
@@ -157,9 +158,7 @@ def _sanitized(text: str, disallowed_tags: list[str] | None = None) -> str:
 def _notify_new_lead(by: str, user: str, lead, description: str) -> None:
 	"""Frappe's ``notify_assignment(..., action="ASSIGN")`` for a lead being inserted: the same
 	notification, with the lead's title taken from the document in memory instead of read back and
-	the rep's language and state from the cached rep facts (``assign.user_facts``)."""
-	from lead_policy.assignment.assign import user_facts  # assign imports this module
-
+	the rep's language and state from the cached rep facts (``rep_facts.user_facts``)."""
 	facts = user_facts(user)
 	if by == user or not facts or not facts.enabled:
 		return  # as Frappe does: nobody is told of what they assigned themselves, nor a disabled user
