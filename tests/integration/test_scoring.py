@@ -55,11 +55,9 @@ def test_changing_a_field_rescores_on_save(no_rules):
 	assert frappe.db.count("Lead Score Log", {"lead": lead.name}) == 2
 
 
-def test_communication_raises_engagement(no_rules):
-	make_rule("Replied", "Engagement", 15, condition_type="Activity", activity="Email Received")
-	lead = make_lead()
-	assert lead.engagement_score == 0
-	frappe.get_doc(
+def _received_mail(lead, content):
+	"""An e-mail from the lead, filed on it (as the inbox files a reply)."""
+	return frappe.get_doc(
 		{
 			"doctype": "Communication",
 			"communication_type": "Communication",
@@ -69,9 +67,16 @@ def test_communication_raises_engagement(no_rules):
 			"sender": lead.email_id,
 			"reference_doctype": "Lead",
 			"reference_name": lead.name,
-			"content": "Interested, call me",
+			"content": content,
 		}
 	).insert(ignore_permissions=True)
+
+
+def test_communication_raises_engagement(no_rules):
+	make_rule("Replied", "Engagement", 15, condition_type="Activity", activity="Email Received")
+	lead = make_lead()
+	assert lead.engagement_score == 0
+	_received_mail(lead, "Interested, call me")
 	lead.reload()
 	assert lead.engagement_score == 15
 	assert frappe.db.exists("Lead Activity", {"lead": lead.name, "activity_type": "Email Received"})
@@ -303,19 +308,7 @@ def test_the_email_call_or_meeting_an_activity_came_from_can_still_be_deleted(no
 	"""Deleting a lead's e-mail, call or meeting on the desk is not refused because a Lead Activity
 	points at it; the activity (and the score it gave) stays in the lead's history."""
 	lead = make_lead()
-	mail = frappe.get_doc(
-		{
-			"doctype": "Communication",
-			"communication_type": "Communication",
-			"communication_medium": "Email",
-			"sent_or_received": "Received",
-			"subject": "Re: your offer",
-			"sender": lead.email_id,
-			"reference_doctype": "Lead",
-			"reference_name": lead.name,
-			"content": "Interested",
-		}
-	).insert(ignore_permissions=True)
+	mail = _received_mail(lead, "Interested")
 	call = _call(lead, "Completed")
 	meeting = _meeting(lead, add_days(now_datetime(), -1), status="Completed")
 	sources = [("Communication", mail.name), ("Call Log", call.name), ("Event", meeting.name)]
