@@ -79,7 +79,8 @@ def test_a_disabled_owner_gets_no_notification(reps):
 	frappe.db.set_value("User", reps[0], "enabled", 0)
 	frappe.get_doc("User", reps[0]).save(ignore_permissions=True)  # drops the cached user facts
 	todo._notify_new_lead("Administrator", reps[0], lead, "again")
-	assert not frappe.db.exists("Notification Log", {"for_user": reps[0], "subject": ("like", "%again%")})
+	# still only the notification of the assignment itself (Frappe skips disabled users too, so this is
+	# the outcome a rep sees, not which of the two checks caught it)
 	assert frappe.db.count("Notification Log", {"for_user": reps[0], "document_name": lead.name}) == 1
 
 
