@@ -160,18 +160,21 @@ lead_policy.reassign_dialog = function (frm, reasons) {
 		primary_action(values) {
 			frappe.call({ method: "lead_policy.assignment.assign.reassign", args: { lead: frm.doc.name, ...values } }).then((r) => {
 				d.hide();
-				frm.reload_doc();
-				// people know the new owner and the lead by name, not the handover by its ID
-				const esc = frappe.utils.escape_html;
-				// user_info, not user.full_name: that says "You" for oneself ("You now owns ...")
-				const owner = esc((frappe.user_info(values.to_user) || {}).fullname || values.to_user);
-				const lead = esc(frm.doc.lead_name || frm.doc.name);
-				let message = __("{0} now owns {1}.", [owner, lead]);
-				if (r.message) {
-					const url = frappe.utils.get_form_link("Lead Handover", r.message);
-					message += ` <a href="${url}">${__("Open the handover note")}</a>`;
-				}
-				frappe.show_alert({ message, indicator: "green" }, 7);
+				// after the reload: Frappe's boot knows only the session's own user; the reloaded
+				// form's docinfo carries the new owner's name (from their assignment)
+				Promise.resolve(frm.reload_doc()).then(() => {
+					// people know the new owner and the lead by name, not the handover by its ID
+					const esc = frappe.utils.escape_html;
+					// user_info, not user.full_name: that says "You" for oneself ("You now owns ...")
+					const owner = esc((frappe.user_info(values.to_user) || {}).fullname || values.to_user);
+					const lead = esc(frm.doc.lead_name || frm.doc.name);
+					let message = __("{0} now owns {1}.", [owner, lead]);
+					if (r.message) {
+						const url = frappe.utils.get_form_link("Lead Handover", r.message);
+						message += ` <a href="${url}">${__("Open the handover note")}</a>`;
+					}
+					frappe.show_alert({ message, indicator: "green" }, 7);
+				});
 			});
 		},
 	});
