@@ -160,6 +160,44 @@ def test_rep_opening_another_reps_handover_reads_a_refusal(page_as, people, shot
 	shot(page, shots, "handover-refused")
 
 
+def test_rep_reads_their_handover_as_recorded_and_edits_only_the_note(page_as, people, shots):
+	import frappe
+
+	from lead_policy.assignment.assign import reassign
+
+	from .conftest import make_lead
+
+	lead = make_lead(
+		first_name="Hilde",
+		last_name="Handover",
+		company_name="Browser Test Handover AS",
+		email_id="lp-browser-handover-mine@example.com",
+		lead_owner=OTHER_REP,
+	)
+	people["made"].append(lead)
+	frappe.set_user("Administrator")
+	handover = reassign(lead, REP, "Workload Balancing", details="Browser test cover")
+	frappe.db.commit()
+	page = page_as(REP)
+	page.goto(f"/app/lead-handover/{handover}")
+	reason = page.locator(".frappe-control[data-fieldname='reason']")
+	expect(reason).to_contain_text("Workload Balancing")
+	# who, what and why are shown as recorded, not as inputs the server would refuse at save
+	for field in ("reason", "to_user", "from_user", "reason_details"):
+		control = page.locator(f".frappe-control[data-fieldname='{field}']")
+		expect(control.locator(".control-input")).to_be_hidden()
+	note = page.locator(".frappe-control[data-fieldname='handover_note'] .ql-editor[contenteditable='true']")
+	expect(note).to_be_visible()
+	shot(page, shots, "handover-mine")
+	page.get_by_role("button", name="Acknowledge").click()
+	expect(page.locator(".desk-alert").filter(has_text="Handover acknowledged")).to_be_visible()
+	# acknowledged: the record is final, the note too, and there is nothing to save
+	expect(note).to_be_hidden()
+	row = db().get_value("Lead Handover", handover, ["acknowledged", "acknowledged_by"], as_dict=True)
+	assert (row.acknowledged, row.acknowledged_by) == (1, REP), row
+	assert_no_script_errors(page)
+
+
 def test_rep_emailing_a_lead_without_consent_reads_why_not(page_as, people, outbox, shots):
 	lead = people["leads"]["hot"]
 	subject = "Browser test: your quotation"
