@@ -396,7 +396,7 @@ def _history_paragraph(lead_doc) -> str:
 def _no_account_manager(customer, lead_doc, choice: policy.ManagerChoice) -> None:
 	"""The customer stays created; the Sales Managers hear who could not take it and what to set."""
 	territory = customer.get("territory") or lead_doc.get("territory")
-	passed = "; ".join(f"{user} ({_(why)})" for user, why in choice.passed_over)
+	passed = "; ".join(f"{get_fullname(user)} ({_(why)})" for user, why in choice.passed_over)
 	meta = frappe.get_meta("Lead Policy Settings")
 	fix = _(
 		"Enter the customer's Account Manager and save it (the handover follows), and set {0} or a row of"

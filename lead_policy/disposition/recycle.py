@@ -287,7 +287,9 @@ def reassign_to_another_rep(lead: str, case: str, outcome: policy.Outcome, manua
 	text = (
 		outcome.render(_)
 		+ " "
-		+ _("Reassigned from {0} to {1}.").format(current or _("nobody"), doc.lead_owner)
+		+ _("Reassigned from {0} to {1}.").format(
+			get_fullname(current) if current else _("nobody"), get_fullname(doc.lead_owner)
+		)
 	)
 	if doc.status == disposition_policy.DISQUALIFIED:
 		# the save puts the lead back into the new owner's open workload
@@ -378,10 +380,10 @@ def recycle_lead(lead: str) -> dict:
 	if doc.status == disposition_policy.DISQUALIFIED:
 		why = policy.Why(
 			"Recycled by {user} (disqualified: {reason}).",
-			{"user": frappe.session.user, "reason": doc.disqualification_reason or "-"},
+			{"user": get_fullname(), "reason": doc.disqualification_reason or "-"},
 		)
 	else:
-		why = policy.Why("Recycled by {user}.", {"user": frappe.session.user})
+		why = policy.Why("Recycled by {user}.", {"user": get_fullname()})
 	action = reassign_to_another_rep(lead, policy.DUE, policy.Outcome(policy.REASSIGN, why), manual=True)
 	rescore_leads([lead], reason=_("Recycled"))
 	nurture.on_recycled([lead])

@@ -160,3 +160,55 @@ def test_monthly_sales_report_leaves_money_empty_where_there_is_none(page_as, pe
 	assert "0.00" not in hot.first.inner_text()
 	shot(page, shots, "report-monthly-sales", full_page=True)
 	assert_no_script_errors(page)
+
+
+def test_recycle_in_leads_to_re_evaluate_asks_first(page_as, people, shots):
+	import frappe
+
+	lead = make_lead(
+		first_name="Rhea",
+		last_name="Recycle",
+		company_name="Browser Test Recycle SRL",
+		email_id="lp-browser-recycle@example.com",
+		lead_owner=REP,
+	)
+	people["made"].append(lead)
+	from lead_policy.consent.ledger import add_consent
+
+	frappe.set_user("Administrator")
+	add_consent(lead, "Email", "Sales Contact", source="Call", evidence="Browser test: e-mail me the offer")
+	# queued for a manager's review by the recycling job; another rep under a rule can take it
+	frappe.db.set_value("Lead", lead, "recycle_review", 1, update_modified=False)
+	rule = frappe.get_doc(
+		{
+			"doctype": "Lead Assignment Rule",
+			"rule_name": "LP Browser Recycle",
+			"priority": 9000,
+			"reps": [{"user": REP}, {"user": OTHER_REP}],
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	try:
+		page = page_as(MANAGER)
+		page.goto("/app/query-report/Leads to Re-evaluate?show=Awaiting Manager Review")
+		button = page.locator(f".lp-recycle[data-lead='{lead}']")
+		expect(button).to_be_visible(timeout=30_000)
+		button.click()
+		confirm = page.locator(".modal.show").filter(has_text=f"Recycle Rhea Recycle ({lead})?")
+		expect(confirm).to_contain_text("another rep")
+		shot(page, shots, "recycle-confirm")
+		confirm.get_by_role("button", name="No").click()
+		page.wait_for_timeout(500)
+		assert db().get_value("Lead", lead, "lead_owner") == REP  # nothing happened on "No"
+		button.click()
+		page.locator(".modal.show").filter(has_text=f"Recycle Rhea Recycle ({lead})?").get_by_role("button", name="Yes").click()
+		expect(page.locator(".desk-alert").filter(has_text="Sam (browser test)")).to_be_visible()
+		row = db().get_value("Lead", lead, ["lead_owner", "last_recycle_reason"], as_dict=True)
+		assert row.lead_owner == OTHER_REP
+		# the record names people, not their logins
+		assert "Riley (browser test)" in row.last_recycle_reason and REP not in row.last_recycle_reason
+		assert_no_script_errors(page)
+	finally:
+		frappe.db.rollback()
+		frappe.delete_doc("Lead Assignment Rule", rule.name, force=True, ignore_permissions=True)
+		frappe.db.commit()

@@ -188,6 +188,15 @@ def test_a_manager_disabled_since_the_rule_was_saved_is_passed_over(org):
 	assert frappe.db.get_value("Customer", customer.name, "account_manager") == AM_FALLBACK
 
 
+def test_the_managers_notice_names_a_passed_over_account_manager_by_name(org):
+	account_managers([(org.europe, AM_EUROPE)])
+	frappe.db.set_value("User", AM_EUROPE, {"enabled": 0, "first_name": "Erika", "last_name": "Europa"})
+	getattr(frappe.local, "fullnames", {}).pop(AM_EUROPE, None)  # Frappe's per-request name cache
+	customer = create_customer(lead_in(org.germany))
+	[notice] = notices(MANAGER, customer)
+	assert "Erika Europa (" in notice.email_content and AM_EUROPE not in notice.email_content
+
+
 def test_the_rep_who_is_also_the_account_manager_gets_a_handover_from_nobody(org):
 	account_managers(fallback=REP)
 	lead = lead_in(org.germany)

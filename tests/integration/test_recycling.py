@@ -388,6 +388,9 @@ def test_a_managers_recycle_reopens_with_another_rep_and_refuses_a_converted_lea
 		frappe.set_user("Administrator")
 	assert out["status"] == "Open" and out["lead_owner"] == b
 	assert out["lead_owner_name"] == frappe.utils.get_fullname(b)  # the desk's alert names the rep
+	# the lead's record names the manager, not their login
+	reason = frappe.db.get_value("Lead", waiting.name, "last_recycle_reason")
+	assert f"Recycled by {frappe.utils.get_fullname(MANAGER)}" in reason and MANAGER not in reason, reason
 	converted = lead(desk)
 	frappe.db.set_value("Lead", converted.name, "status", "Converted")
 	with pytest.raises(frappe.ValidationError, match="converted"):

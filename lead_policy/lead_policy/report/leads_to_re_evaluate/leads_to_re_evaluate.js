@@ -17,7 +17,8 @@ frappe.query_reports["Leads to Re-evaluate"] = {
 		if (!data || !data.lead || !frappe.user.has_role(["Sales Manager", "System Manager"])) return "";
 		const lead = frappe.utils.escape_html(data.lead);
 		const keep = data.disqualified ? __("Keep Disqualified") : __("Keep with Owner");
-		return `<button class="btn btn-xs btn-primary lp-recycle" data-lead="${lead}">${__("Recycle")}</button>
+		const name = frappe.utils.escape_html(data.lead_name || data.lead);
+		return `<button class="btn btn-xs btn-primary lp-recycle" data-lead="${lead}" data-name="${name}">${__("Recycle")}</button>
 			<button class="btn btn-xs btn-default lp-keep" data-lead="${lead}">${keep}</button>`;
 	},
 	onload(report) {
@@ -28,7 +29,11 @@ frappe.query_reports["Leads to Re-evaluate"] = {
 			});
 		report.page.wrapper.on("click", ".lp-recycle", (e) => {
 			const lead = $(e.currentTarget).attr("data-lead");
-			act("lead_policy.disposition.recycle.recycle_lead", lead, (m) => __("{0} recycled: now with {1}.", [lead, m.lead_owner ? m.lead_owner_name || m.lead_owner : __("nobody")]));
+			const name = $(e.currentTarget).attr("data-name") || lead;
+			// it moves the lead to another rep at once (and re-opens a disqualified one): ask first
+			frappe.confirm(__("Recycle {0} ({1})? It goes to another rep now, with a handover note.", [frappe.utils.escape_html(name), frappe.utils.escape_html(lead)]), () =>
+				act("lead_policy.disposition.recycle.recycle_lead", lead, (m) => __("{0} recycled: now with {1}.", [lead, m.lead_owner ? m.lead_owner_name || m.lead_owner : __("nobody")]))
+			);
 		});
 		report.page.wrapper.on("click", ".lp-keep", (e) => {
 			const lead = $(e.currentTarget).attr("data-lead");
