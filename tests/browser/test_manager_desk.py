@@ -34,7 +34,9 @@ def test_manager_reassigns_a_lead_with_a_handover(page_as, people, shots):
 	copy_shot(path, "reassign-dialog.png")
 	dialog.get_by_role("button", name="Reassign").click()
 	# by name: Frappe's boot knows only the manager themselves, not the new owner
-	expect(page.locator(".desk-alert").filter(has_text="Sam (browser test) now owns Rita Reassign").first).to_be_visible()
+	expect(
+		page.locator(".desk-alert").filter(has_text="Sam (browser test) now owns Rita Reassign").first
+	).to_be_visible()
 	assert db().get_value("Lead", lead, "lead_owner") == OTHER_REP
 	handovers = db().get_all(
 		"Lead Handover", filters={"lead": lead}, fields=["from_user", "to_user", "reason", "reason_details"]
@@ -201,7 +203,9 @@ def test_recycle_in_leads_to_re_evaluate_asks_first(page_as, people, shots):
 		page.wait_for_timeout(500)
 		assert db().get_value("Lead", lead, "lead_owner") == REP  # nothing happened on "No"
 		button.click()
-		page.locator(".modal.show").filter(has_text=f"Recycle Rhea Recycle ({lead})?").get_by_role("button", name="Yes").click()
+		page.locator(".modal.show").filter(has_text=f"Recycle Rhea Recycle ({lead})?").get_by_role(
+			"button", name="Yes"
+		).click()
 		expect(page.locator(".desk-alert").filter(has_text="Sam (browser test)")).to_be_visible()
 		row = db().get_value("Lead", lead, ["lead_owner", "last_recycle_reason"], as_dict=True)
 		assert row.lead_owner == OTHER_REP
