@@ -13,7 +13,7 @@ import hashlib
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Coalesce
-from frappe.utils import cint, escape_html, flt, get_datetime, getdate, now_datetime, nowdate
+from frappe.utils import cint, escape_html, flt, get_datetime, get_fullname, getdate, now_datetime, nowdate
 from frappe.utils.background_jobs import get_job_status
 from rq.job import JobStatus
 
@@ -24,6 +24,7 @@ from lead_policy.cache import forget
 from lead_policy.nurture import enrolment as nurture
 from lead_policy.permissions import require_manager
 from lead_policy.policy import scoring as policy
+from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
 from lead_policy.response import clock as response_clock
 from lead_policy.settings import area_enabled, band_thresholds, get_settings, throw_problems
@@ -595,12 +596,13 @@ def override_score(
 		doc.score_override = score
 		doc.score_override_reason = reason.strip()
 		doc.score_override_until = valid_until or None
-		doc.flags[SCORE_REASON_FLAG] = _("Override by {0}: {1}").format(frappe.session.user, reason.strip())
+		doc.flags[SCORE_REASON_FLAG] = _("Override by {0}: {1}").format(get_fullname(), reason.strip())
 	doc.save()
 	return {"lead_score": doc.lead_score, "score_band": doc.score_band}
 
 
 def on_lead_load(doc) -> None:
-	if doc.get("score_band"):
+	# the band's action plan says how to work an open lead; a closed one has nothing left to work
+	if doc.get("score_band") and doc.get("status") not in CLOSED_STATUSES:
 		plan = get_settings().get(f"{doc.score_band.lower()}_action_plan")
 		doc.set_onload("lead_policy_action_plan", plan)

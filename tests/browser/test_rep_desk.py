@@ -264,3 +264,46 @@ def test_an_unanswered_lead_past_its_respond_by_reads_overdue_not_a_response_tim
 	expect(page.locator(".form-message").filter(has_text="was due for an answer by")).to_be_visible()
 	shot(page, shots, "lead-form-overdue")
 	assert_no_script_errors(page)
+
+
+def test_a_closed_lead_shows_no_deadline_in_the_list_and_no_action_plan(page_as, people, shots):
+	"""Respond By stays on a converted lead as history; the list shows it only where somebody still has
+	to answer, and the form's action plan (how to work the band) only on an open lead."""
+	import frappe
+	from frappe.utils import add_to_date, now_datetime
+
+	due = add_to_date(now_datetime(), hours=3).replace(microsecond=0)
+	leads = {}
+	for key, status, response in (("open", "Open", "Pending"), ("closed", "Converted", "Not Required")):
+		leads[key] = make_lead(
+			first_name="Dora",
+			last_name=f"Deadline {key.title()}",
+			company_name=f"Browser Test Deadline {key}",
+			email_id=f"lp-browser-deadline-{key}@example.com",
+			lead_owner=REP,
+		)
+		people["made"].append(leads[key])
+		frappe.db.set_value(
+			"Lead",
+			leads[key],
+			{"status": status, "respond_by": due, "response_status": response},
+			update_modified=False,
+		)
+	frappe.db.commit()
+	page = page_as(REP)
+	page.goto("/app/lead?company_name=%5B%22like%22%2C%22%25Browser%20Test%20Deadline%25%22%5D")
+	rows = {
+		k: page.locator(".list-row-container").filter(has=page.locator(f"[data-name='{v}']"))
+		for k, v in leads.items()
+	}
+	shown = page.evaluate("v => frappe.format(v, {fieldtype: 'Datetime'}, {inline: true})", str(due))
+	expect(rows["open"]).to_contain_text(shown)
+	expect(rows["closed"]).to_be_visible()
+	expect(rows["closed"]).not_to_contain_text(shown)
+	shot(page, shots, "list-respond-by")
+	open_form(page, leads["closed"])
+	expect(page.locator(".lp-summary [data-lp='band']")).to_be_visible()
+	expect(page.locator(".lp-summary")).not_to_contain_text("Action plan")
+	open_form(page, leads["open"])
+	expect(page.locator(".lp-summary")).to_contain_text("Action plan")
+	assert_no_script_errors(page)

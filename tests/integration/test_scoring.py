@@ -247,6 +247,22 @@ def test_manager_override_with_reason_is_kept_in_history(no_rules):
 	assert (lead.lead_score, lead.score_band) == (0, "Cold")
 
 
+def test_the_override_in_the_score_history_names_the_manager(no_rules):
+	from .fixtures import user_with_roles
+
+	lead = make_lead()
+	manager = user_with_roles("lp-score-manager@example.com", ["Sales Manager"])
+	frappe.set_user(manager)
+	try:
+		override_score(lead.name, 85, reason="Budget confirmed")
+	finally:
+		frappe.set_user("Administrator")
+	reasons = frappe.get_all("Lead Score Log", filters={"lead": lead.name}, pluck="reason")
+	named = [r for r in reasons if "Budget confirmed" in r]
+	assert named == [f"Override by {frappe.utils.get_fullname(manager)}: Budget confirmed"], reasons
+	assert manager not in named[0]
+
+
 def test_the_override_dialog_left_empty_removes_the_override_as_a_form_sends_it(no_rules):
 	"""A form posts an empty Score as "" (not a missing value): that removes the override too, and a
 	score that is not a number is refused in words, not with a type error."""

@@ -18,7 +18,13 @@
 		const band = frappe.utils.escape_html(value);
 		return `<span class="indicator-pill ${BAND_COLORS[value] || "gray"} filterable lp-band" data-filter="score_band,=,${band}">${__(band)}</span>`;
 	};
-	settings.add_fields = [...new Set([...(settings.add_fields || []), "lead_score", "score_band", "respond_by", "next_follow_up"])];
+	// Respond By is a deadline only while someone still has to answer: a converted, disqualified or
+	// Do Not Contact lead keeps it as history (its response status says Not Required), not as a to-do
+	settings.formatters.respond_by = function (value, df, doc) {
+		if (!value || (doc && (doc.response_status === "Not Required" || lead_policy_list.CLOSED.includes(doc.status)))) return "";
+		return frappe.format(value, df, { inline: true }, doc);
+	};
+	settings.add_fields = [...new Set([...(settings.add_fields || []), "lead_score", "score_band", "respond_by", "response_status", "next_follow_up"])];
 
 	// "My Leads by Priority": the rep's open leads, highest score first, one click from the list
 	const erpnext_onload = settings.onload;
