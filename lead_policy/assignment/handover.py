@@ -288,7 +288,7 @@ def acknowledge(handover: str, note: str | None = None) -> None:
 	doc = frappe.get_doc("Lead Handover", handover)
 	if frappe.session.user != doc.to_user and not is_manager():
 		frappe.throw(
-			_("Only {0}, the new owner, can acknowledge this handover.").format(doc.to_user),
+			_("Only {0}, the new owner, can acknowledge this handover.").format(get_fullname(doc.to_user)),
 			frappe.PermissionError,
 		)
 	if doc.acknowledged:

@@ -4,6 +4,7 @@ import json
 
 import frappe
 import pytest
+from frappe.utils import get_fullname
 
 from lead_policy.assignment.assign import RULES_CACHE_KEY, reassign
 from lead_policy.assignment.handover import acknowledge
@@ -190,8 +191,10 @@ def test_reassign_creates_handover_moves_todos_and_locks_after_ack(reps):
 	assert not frappe.db.exists("DocShare", {"share_doctype": "Lead", "share_name": lead.name, "user": first})
 
 	frappe.set_user(reps[1])
-	with pytest.raises(frappe.PermissionError):
+	with pytest.raises(frappe.PermissionError) as refused:
 		acknowledge(name)
+	# the rep is told who may, by name, not by login
+	assert get_fullname(reps[2]) in str(refused.value) and reps[2] not in str(refused.value)
 	frappe.set_user(reps[2])
 	acknowledge(name, note="Got it, calling Monday")
 	frappe.set_user(reps[3])
