@@ -20,7 +20,8 @@ def formatted(value, kind: str, currency: str | None = None) -> str:
 	if kind == "Ratio":
 		return _("{0}x").format(fmt_money(flt(value, 2), precision=2))
 	if kind == "Percent":
-		return frappe.format_value(flt(value, 2), {"fieldtype": "Percent", "precision": 2})
+		# as the reports' Percent columns show it (precision 2): "40.00%", not Frappe's "40.0%"
+		return f"{fmt_money(flt(value, 2), precision=2)}%"
 	if kind == "Currency":
 		return fmt_money(flt(value, 2), precision=2, currency=currency)
 	if kind == "Int":
@@ -32,9 +33,19 @@ def summary_item(label: str, value, datatype: str, indicator: str | None = None,
 	"""One card of the report summary; a value that cannot be computed shows "n/a", not 0."""
 	if value is None:
 		return {"label": label, "value": na(), "datatype": "Data", "indicator": "grey"}
+	if datatype == "Percent":
+		# Frappe draws a summary's Percent with the site's float precision (3: "33.330%") and takes no
+		# precision of the card's own: the card gets the text, as the report's columns show it
+		return _with_indicator(
+			{"label": label, "value": formatted(value, "Percent"), "datatype": "Data"}, indicator
+		)
 	item = {"label": label, "value": value, "datatype": datatype}
 	if datatype == "Currency":
 		item["currency"] = currency
+	return _with_indicator(item, indicator)
+
+
+def _with_indicator(item: dict, indicator: str | None) -> dict:
 	if indicator:
 		item["indicator"] = indicator
 	return item

@@ -206,18 +206,18 @@ def test_kpi_summary_shows_each_kpi_against_its_target_with_the_trend(story):
 	assert kpis["days_to_conversion"]["trend_key"] == "Improving"  # faster is better
 
 	# shown as text in the site's number format, "n/a" where nothing can be computed
-	assert kpis["retention_rate"]["actual"] == frappe.format_value(
-		50.0, {"fieldtype": "Percent", "precision": 2}
-	)
+	# two decimals, as the desk draws a Percent column of precision 2 (Frappe's Python formatter gives "50.0%")
+	assert kpis["retention_rate"]["actual"] == "50.00%"
 	assert kpis["roi"]["actual"] == "2.00x" and kpis["leads_received"]["actual"] == "5"
 	assert kpis["retention_rate"]["previous_2"] == "n/a"  # never "0 %"
 	assert [c["label"] for c in result.columns][1] == "2026-04"
 	assert [c["label"] for c in result.columns][-3:] == ["2026-01", "2026-02", "2026-03"]
 	assert result.chart["data"]["labels"] == ["2026-01", "2026-02", "2026-03", "2026-04"]
 	cards = summary_of(result)
+	# a percentage card shows two decimals as the columns do, not the site's float precision ("50.000%")
 	assert (cards["Lead Conversion Rate"], cards["Customer Retention"], cards["ROI (x cost)"]) == (
-		40.0,
-		50.0,
+		"40.00%",
+		"50.00%",
 		2.0,
 	)
 	indicators = {s["label"]: s.get("indicator") for s in result.summary}

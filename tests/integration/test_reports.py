@@ -61,7 +61,8 @@ def test_calibration_report_counts_conversions_per_band():
 
 	bands_after, summary_after = _counts(filters)
 	assert _added(bands_before, bands_after) == {"Hot": (1, 1), "Warm": (2, 0), "Cold": (1, 1)}
-	added = {label: summary_after[label] - summary_before[label] for label in summary_after}
+	counts = ("Leads Closed", "Converted", "Converted While Cold")
+	added = {label: summary_after[label] - summary_before[label] for label in counts}
 	assert (added["Leads Closed"], added["Converted"], added["Converted While Cold"]) == (4, 2, 1)
 	assert _added(deciles_before, _counts(deciles)[0]) == {"80-89": (1, 1), "50-59": (2, 0), "0-9": (1, 1)}
 

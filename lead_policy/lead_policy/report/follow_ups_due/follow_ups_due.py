@@ -130,7 +130,13 @@ class FollowUpsDueReport:
 				"fieldtype": "Datetime",
 				"width": 160,
 			},
-			{"fieldname": "hours_overdue", "label": _("Hours Overdue"), "fieldtype": "Float", "width": 110},
+			{
+				"fieldname": "hours_overdue",
+				"label": _("Hours Overdue"),
+				"fieldtype": "Float",
+				"precision": 1,
+				"width": 110,
+			},
 			{
 				"fieldname": "lead_owner",
 				"label": _("Lead Owner"),

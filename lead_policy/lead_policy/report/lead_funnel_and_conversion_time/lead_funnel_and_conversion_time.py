@@ -95,6 +95,7 @@ class LeadFunnelReport:
 				"fieldname": "conversion_rate",
 				"label": _("Conversion Rate"),
 				"fieldtype": "Percent",
+				"precision": 2,
 				"width": 120,
 			},
 			{

@@ -12,6 +12,7 @@ from frappe.query_builder.functions import Max
 from frappe.utils import add_days, getdate
 
 from lead_policy.policy.kpi import ClosedLead, calibrate, is_monotonic, rate
+from lead_policy.reporting.present import summary_item
 
 LOST_STATUSES = ("Do Not Contact", "Lost Quotation", "Disqualified")
 
@@ -52,13 +53,13 @@ class CalibrationReport:
 		summary = [
 			{"label": _("Leads Closed"), "value": len(closed), "datatype": "Int"},
 			{"label": _("Converted"), "value": converted, "datatype": "Int"},
-			{
-				"label": _("Conversion Rate"),
-				"value": overall or 0,
-				"datatype": "Percent",
-				"indicator": "green" if overall is not None and overall >= (target or 0) else "red",
-			},
-			{"label": _("Target"), "value": target or 0, "datatype": "Percent"},
+			summary_item(
+				_("Conversion Rate"),
+				overall,
+				"Percent",
+				"green" if overall is not None and overall >= (target or 0) else "red",
+			),
+			summary_item(_("Target"), target or 0, "Percent"),
 			{
 				"label": _("Converted While Cold"),
 				"value": cold_converted,
@@ -94,6 +95,7 @@ class CalibrationReport:
 				"fieldname": "conversion_rate",
 				"label": _("Conversion Rate"),
 				"fieldtype": "Percent",
+				"precision": 2,
 				"width": 140,
 			},
 		]

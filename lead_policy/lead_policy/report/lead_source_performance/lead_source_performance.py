@@ -118,6 +118,7 @@ class LeadSourcePerformance:
 				"fieldname": "conversion_rate",
 				"label": _("Conversion Rate"),
 				"fieldtype": "Percent",
+				"precision": 2,
 				"width": 120,
 			},
 			{"fieldname": "cost", "label": _("Cost"), **money},

@@ -146,8 +146,8 @@ class NurtureReport:
 			col("opened", "Opened"),
 			col("clicked", "Clicked"),
 			col("converted", "Converted After Nurture", width=150),
-			col("open_rate", "Opened %", "Percent"),
-			col("conversion_rate", "Converted %", "Percent"),
+			col("open_rate", "Opened %", "Percent", precision=1),
+			col("conversion_rate", "Converted %", "Percent", precision=1),
 		]
 
 	def message(self, data):

@@ -106,6 +106,7 @@ class SalesRepLeadPerformance:
 					"fieldname": "response_compliance",
 					"label": _("Response Compliance"),
 					"fieldtype": "Percent",
+					"precision": 2,
 					"width": 140,
 				},
 			]
@@ -115,6 +116,7 @@ class SalesRepLeadPerformance:
 				"fieldname": "conversion_rate",
 				"label": _("Conversion Rate"),
 				"fieldtype": "Percent",
+				"precision": 2,
 				"width": 120,
 			},
 			{
