@@ -677,7 +677,10 @@ def add_consent(
 	numbers = (doc.phone, doc.mobile_no, doc.whatsapp_no)
 	throw_problems(
 		frappe._dict(doctype=LEDGER),
-		policy.recorded_grant_problems(
+		policy.hand_source_problems(
+			source, may_claim_channel=is_system_manager(), allowed=policy.RECORD_CONSENT_SOURCES
+		)
+		+ policy.recorded_grant_problems(
 			channel,
 			evidence,
 			has_contact_point=bool(doc.email_id) if channel == policy.EMAIL else any(numbers),

@@ -442,12 +442,18 @@ def recorded_grant_problems(
 # how a person records a grant by hand (the Lead Consent form, REST): the other sources are the
 # channels' own (web form, API, import, links), and claiming one would change what the grant needs
 HAND_SOURCES = ("Manual", "Call", "Email", "Letter")
+# Record Consent on the lead may also say the person used a form the app did not capture (a grant
+# for an address that opted out then waits for the person's confirmation, as from the web form)
+RECORD_CONSENT_SOURCES = (*HAND_SOURCES, "Web Form")
 
 
-def hand_source_problems(source: str | None, may_claim_channel: bool) -> list[Problem]:
-	"""A grant entered directly into the ledger says how the person gave it; only a System Manager
-	(migrating records from another system) may enter one as captured by a channel."""
-	if may_claim_channel or (source or "Manual") in HAND_SOURCES:
+def hand_source_problems(
+	source: str | None, may_claim_channel: bool, allowed: tuple[str, ...] = HAND_SOURCES
+) -> list[Problem]:
+	"""A grant entered by a person says how the person gave it; only a System Manager (migrating
+	records from another system) may enter one as captured by a channel: a confirmation link, an
+	unsubscribe link, an API client or an import record their own rows."""
+	if may_claim_channel or (source or "Manual") in allowed:
 		return []
 	return [
 		Problem(
@@ -456,7 +462,7 @@ def hand_source_problems(source: str | None, may_claim_channel: bool) -> list[Pr
 				"Captured Via: {source} is recorded by that channel itself. Choose how the person told you"
 				" ({options})."
 			),
-			{"source": _(source), "options": ", ".join(_(s) for s in HAND_SOURCES)},
+			{"source": _(source), "options": ", ".join(_(s) for s in allowed)},
 		)
 	]
 

@@ -752,6 +752,11 @@ def test_record_consent_from_the_desk_needs_evidence_a_contact_point_and_a_manag
 				evidence="Agreed on the call",
 				consent_on=long_ago,
 			)
+		# a rep cannot claim the person confirmed by link (or came through the API or an import)
+		with pytest.raises(frappe.ValidationError, match="Captured Via: Confirmation Link"):
+			add_consent(
+				lead.name, "Email", "Sales Contact", source="Confirmation Link", evidence="Agreed on the call"
+			)
 		assert not frappe.get_all("Lead Consent", filters={"lead": lead.name}, pluck="name")
 		# the refusals leave nothing behind; with a number and real words it is recorded, as now
 		frappe.set_user("Administrator")

@@ -295,3 +295,10 @@ def test_a_hand_entered_grant_says_how_the_person_gave_it():
 		(problem,) = hand_source_problems(source, may_claim_channel=False)
 		assert problem.field == "source"
 		assert hand_source_problems(source, may_claim_channel=True) == []
+	# Record Consent on the lead also takes a form the app did not capture, and still no channel's own
+	from lead_policy.policy.consent import RECORD_CONSENT_SOURCES
+
+	assert hand_source_problems("Web Form", False, allowed=RECORD_CONSENT_SOURCES) == []
+	for source in ("API", "Import", "Unsubscribe Link", "Newsletter", "Confirmation Link"):
+		(problem,) = hand_source_problems(source, False, allowed=RECORD_CONSENT_SOURCES)
+		assert "Web Form" in problem.render() and source in problem.render()
