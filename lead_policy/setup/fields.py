@@ -25,7 +25,9 @@ LEAD_FIELDS = [
 		"insert_after": "score_section",
 		"read_only": 1,
 		"in_list_view": 1,
-		"in_standard_filter": 1,
+		# the list's filter bar keeps what a rep filters by every day (band, response, consent, data
+		# issues, qualification); the rest stay in Filter. 0, not left out: an update keeps an old 1
+		"in_standard_filter": 0,
 		"no_copy": 1,
 		"search_index": 1,
 		"description": "0-100: Behavioral (0-30) + Demographic (0-20) + Engagement (0-50).",
@@ -310,7 +312,7 @@ LEAD_FIELDS = [
 		"label": "Channel",
 		"options": "\nWeb Form\nAPI\nEmail\nImport\nOutbound List\nManual\nPhone\nEvent\nPartner",
 		"insert_after": "intake_section",
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"no_copy": 1,
 		"description": "How the lead reached the CRM.",
 	},
@@ -330,7 +332,7 @@ LEAD_FIELDS = [
 		"insert_after": "received_at",
 		"read_only": 1,
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 	},
 	{
 		"fieldname": "outbound_batch",
@@ -403,7 +405,7 @@ LEAD_FIELDS = [
 		"options": "Lead",
 		"insert_after": "validation_status",
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"search_index": 1,
 		"description": "A possible duplicate: merge it into this lead (Lead Policy > Merge) or clear the field if it is a different person.",
 	},
@@ -466,7 +468,7 @@ LEAD_FIELDS = [
 		"default": "Unknown",
 		"insert_after": "qualification_criteria_section",
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Is there a problem our product or service solves for them?",
 	},
 	{
@@ -508,7 +510,7 @@ LEAD_FIELDS = [
 		"default": "Unknown",
 		"insert_after": "qualification_budget_column_break",
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Can they pay for it?",
 	},
 	{
@@ -550,7 +552,7 @@ LEAD_FIELDS = [
 		"default": "Unknown",
 		"insert_after": "qualification_authority_column_break",
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Is the contact the one who decides the purchase?",
 	},
 	{
@@ -641,7 +643,7 @@ LEAD_FIELDS = [
 		"insert_after": "disposition_section",
 		"read_only": 1,
 		"no_copy": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Set with Lead Policy > Disqualify; cleared when the lead is re-opened.",
 	},
 	{
@@ -660,7 +662,7 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 		"search_index": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "From this day the lead is listed in Leads to Re-evaluate and recycling picks it up.",
 	},
 	{
@@ -720,7 +722,7 @@ LEAD_FIELDS = [
 		"read_only": 1,
 		"no_copy": 1,
 		"search_index": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Recycling queued the lead for a manager: see the Leads to Re-evaluate report.",
 	},
 	{
@@ -787,7 +789,7 @@ LEAD_FIELDS = [
 		"no_copy": 1,
 		"search_index": 1,
 		"in_list_view": 1,
-		"in_standard_filter": 1,
+		"in_standard_filter": 0,
 		"description": "Set after each contact; it is on the owner's ToDo list and in the Follow-ups Due report.",
 	},
 	{

@@ -44,6 +44,23 @@ def test_applying_fields_again_changes_nothing():
 	assert len(after) == sum(len(f) for f in get_custom_fields().values())
 
 
+@pytest.mark.commits  # the field's update alters the table (DDL commits); it ends as migrate leaves it
+def test_the_lead_list_filter_bar_holds_what_a_rep_filters_by_and_migrate_trims_an_older_install():
+	name = frappe.db.get_value("Custom Field", {"dt": "Lead", "fieldname": "lead_score"})
+	frappe.db.set_value("Custom Field", name, "in_standard_filter", 1)  # as installed before
+	apply_custom_fields()
+	frappe.clear_cache(doctype="Lead")
+	erpnext = {"job_title", "status", "company_name", "territory"}  # ERPNext's own filters stay
+	ours = {f.fieldname for f in frappe.get_meta("Lead").fields if f.in_standard_filter} - erpnext
+	assert ours == {
+		"score_band",
+		"response_status",
+		"has_consent",
+		"validation_status",
+		"qualification_summary",
+	}
+
+
 def test_settings_have_policy_defaults():
 	"""What a new site gets, whatever this site's settings were changed to: the policy's targets and
 	bands, and an install that dates the policy from the day it runs."""
