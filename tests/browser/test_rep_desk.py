@@ -307,3 +307,36 @@ def test_a_closed_lead_shows_no_deadline_in_the_list_and_no_action_plan(page_as,
 	open_form(page, leads["open"])
 	expect(page.locator(".lp-summary")).to_contain_text("Action plan")
 	assert_no_script_errors(page)
+
+
+def test_a_lead_with_data_issues_shows_its_owner_once_among_the_assignees(page_as, people, shots):
+	"""The owner has two open ToDos on such a lead (the lead, and its data issues); Frappe's sidebar
+	drew an avatar for each."""
+	import frappe
+
+	lead = make_lead(
+		first_name="Pia",
+		last_name="Phone",
+		company_name="Browser Test Phone AB",
+		email_id="lp-browser-phone@example.com",
+		phone="12",
+		lead_owner=REP,
+	)
+	people["made"].append(lead)
+	open_todos = frappe.get_all(
+		"ToDo", filters={"reference_name": lead, "status": "Open"}, pluck="allocated_to"
+	)
+	assert open_todos == [REP, REP]
+	page = page_as(REP)
+	open_form(page, lead)
+	avatars = page.locator(".form-assignments .assignments .avatar")
+	expect(avatars).to_have_count(1)
+	avatars.first.click()
+	# the Assignments dialog lists the person once too
+	rows = page.locator(".modal.show .dialog-assignment-row")
+	expect(rows).to_have_count(1)
+	expect(rows.first).to_have_attribute("data-user", REP)
+	shot(page, shots, "lead-form-one-avatar")
+	# both ToDos are still open: only the drawing changed
+	assert db().count("ToDo", {"reference_name": lead, "status": "Open", "allocated_to": REP}) == 2
+	assert_no_script_errors(page)

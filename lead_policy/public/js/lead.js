@@ -14,10 +14,27 @@ frappe.ui.form.on("Lead", {
 		}
 		lead_policy.consent_buttons(frm);
 		lead_policy.intake_panel(frm);
+		lead_policy.one_avatar_per_assignee(frm);
 	},
 });
 
 frappe.provide("lead_policy");
+
+// A lead with data issues has two open ToDos for its owner (the lead, and its issues): Frappe's
+// sidebar draws an avatar per ToDo ("RQ RQ"). Its renderer (the form's refresh, and after an
+// assignment is added) is given each person once; the docinfo keeps every ToDo.
+lead_policy.one_avatar_per_assignee = function (frm) {
+	const assign_to = frm.assign_to;
+	if (!assign_to || assign_to.lp_once) return;
+	assign_to.lp_once = true;
+	const render = assign_to.render.bind(assign_to);
+	assign_to.render = (assignments) => {
+		const seen = new Set();
+		render((assignments || []).filter((a) => !seen.has(a.owner) && seen.add(a.owner)));
+		frm.get_docinfo().assignments = assignments;
+	};
+	assign_to.refresh();
+};
 
 lead_policy.BAND_COLORS = { Hot: "red", Warm: "orange", Cold: "blue" };
 
