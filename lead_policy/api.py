@@ -257,8 +257,9 @@ def submit_inquiry(
 			payload,
 			intake.WEB_FORM,
 			consent=entries,
+			# the activity's details default to the message as intake cleaned it (formula triggers,
+			# markup): the visitor's raw text would reach exports of the lead's activities
 			activity="Form Submission",
-			details=message,
 		)
 	except Exception:
 		submitted = {

@@ -214,7 +214,23 @@ def test_intake_strips_formula_triggers_from_text_fields_and_flags_the_lead():
 	assert lead.mobile_no == "+49301234567" and lead.email_id == address
 	assert lead.notes[0].note.startswith("<p>cmd")
 	assert lead.validation_status == "Needs Attention"
-	assert "company_name started with @, which spreadsheets run as a formula" in lead.validation_issues
+	# the rep reads the field as the form labels it
+	assert "Organization Name started with @, which spreadsheets run as a formula" in lead.validation_issues
+
+
+def test_a_web_form_enquiry_keeps_its_message_without_the_formula_in_the_lead_activity_too():
+	"""The enquiry's Form Submission activity is exported like the lead (Report View, Excel): it holds
+	the message as intake cleaned it, not the visitor's raw text."""
+	set_settings(web_form_rate_limit=0)
+	address = email()
+	post_form(
+		"203.0.113.70", first_name="Eve", email=address, consent=1, message="=cmd|' /C calc'!A0 call me"
+	)
+	lead = frappe.db.get_value("Lead", {"email_id": address})
+	details = frappe.db.get_value(
+		"Lead Activity", {"lead": lead, "activity_type": "Form Submission"}, "details"
+	)
+	assert details and details.startswith("cmd|") and "call me" in details
 
 
 # ---------- 5. outbound batches ----------

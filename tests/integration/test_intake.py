@@ -221,7 +221,7 @@ def test_web_form_sanitises_html_and_flags_what_it_left_out(env):
 	assert lead.first_name == "Eve"
 	assert "Hi &amp; bye" in lead.notes[0].note and "<img" not in lead.notes[0].note
 	assert lead.validation_status == "Needs Attention"
-	assert "HTML was removed from first_name" in lead.validation_issues
+	assert "HTML was removed from First Name" in lead.validation_issues
 	assert "is not a phone number" in lead.validation_issues
 	todo = frappe.get_doc("ToDo", lead.validation_todo)
 	assert todo.status == "Open" and todo.allocated_to == env and "HTML was removed" in todo.description
