@@ -184,7 +184,11 @@ def clean_payload(payload: Mapping, specs: Mapping[str, FieldSpec], strict: bool
 			if removed:
 				out.notes.append(formula_note(key, removed))
 		if spec.kind == PHONE and value and (len(value) > MAX_PHONE_LENGTH or not PHONE_CHARS.match(value)):
-			problem = Problem(key, _("{value} is not a phone number."), {"value": value[:40]})
+			problem = Problem(
+				key,
+				_("{field}: {value} is not a phone number: only digits, spaces and + - ( ) . / are allowed."),
+				{"field": key, "value": value[:40]},
+			)
 			if strict:
 				out.problems.append(problem)
 				continue

@@ -173,16 +173,20 @@ def normalise_phone(raw: str | None, region: str | None, field_name: str = "mobi
 	if not text:
 		return None
 	region = (region or "").upper() or None
-	params = {"phone": text}
+	# {field}: the Frappe layer shows the form's label, so a rep knows which of the numbers it is
+	params = {"phone": text, "field": field_name}
 	try:
 		number = phonenumbers.parse(text, region)
 	except phonenumbers.NumberParseException as e:
 		if e.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
 			message = _(
-				"{phone} has no country code and the lead has no country: add the code (+49 ...) or set the Country."
+				"{field}: {phone} has no country code and the lead has no country: add the code (+49 ...)"
+				" or set the Country."
 			)
 		else:
-			message = _("{phone} is not a phone number.")
+			message = _(
+				"{field}: {phone} is not a phone number: enter its digits, with the country code (+49 ...)."
+			)
 		return PhoneResult(text, False, problem=Problem(field_name, message, params))
 	if not phonenumbers.is_valid_number(number):
 		country = phonenumbers.region_code_for_number(number) or region or "?"
@@ -191,7 +195,10 @@ def normalise_phone(raw: str | None, region: str | None, field_name: str = "mobi
 			False,
 			problem=Problem(
 				field_name,
-				_("{phone} is not a valid phone number in {country}."),
+				_(
+					"{field}: {phone} is not a valid phone number in {country}: check the digits, or add the"
+					" country code (+49 ...) of a number from elsewhere."
+				),
 				{**params, "country": country},
 			),
 		)

@@ -349,7 +349,7 @@ def test_api_flags_incomplete_leads_instead_of_refusing():
 	out = call_api(company_name="Initech", mobile_no="030 12", country="Germany")
 	lead = frappe.get_doc("Lead", out["lead"])
 	assert out["created"] and lead.validation_status == "Needs Attention"
-	assert "030 12 is not a valid phone number in DE." in lead.validation_issues
+	assert "030 12 is not a valid phone number in DE: check the digits" in lead.validation_issues
 
 
 def test_api_needs_lead_create_permission():
@@ -494,7 +494,7 @@ def test_erpnext_still_refuses_a_malformed_email_on_the_form():
 		({"email_id": "noreply@acme.de"}, "no-reply mailbox"),
 		(
 			{"email_id": None, "mobile_no": "12", "country": "Germany"},
-			"12 is not a valid phone number in DE.",
+			"Mobile No: 12 is not a valid phone number in DE",
 		),
 		(
 			{"email_id": None, "mobile_no": "0171 1234567", "country": "India"},
