@@ -198,6 +198,12 @@ def test_recycle_in_leads_to_re_evaluate_asks_first(page_as, people, shots):
 		page.goto("/app/query-report/Leads to Re-evaluate?show=Awaiting Manager Review")
 		button = page.locator(f".lp-recycle[data-lead='{lead}']")
 		expect(button).to_be_visible(timeout=30_000)
+		# the Lead Owner column names the person (still a link to the user), not their login
+		owner_cell = page.locator(".dt-scrollable .dt-cell__content a").filter(
+			has_text="Riley (browser test)"
+		)
+		expect(owner_cell.first).to_be_visible()
+		expect(page.locator(".dt-scrollable .dt-cell__content").filter(has_text=REP)).to_have_count(0)
 		button.click()
 		confirm = page.locator(".modal.show").filter(has_text=f"Recycle Rhea Recycle ({lead})?")
 		expect(confirm).to_contain_text("another rep")

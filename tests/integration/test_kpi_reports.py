@@ -19,7 +19,7 @@ cycle 15 days. March: conversion 66.67 %, revenue 1200, cost 310, ROI 3.87.
 import frappe
 import pytest
 from erpnext.crm.doctype.lead.lead import make_customer
-from frappe.utils import random_string
+from frappe.utils import get_fullname, random_string
 
 from .fixtures import REPS, SALES_MANAGER, service_item, user_with_roles
 from .helpers import make_lead, set_settings
@@ -374,6 +374,9 @@ def test_rep_performance_per_owner(story):
 			100.0,
 		)
 	assert [c["options"] for c in result.columns if c["fieldtype"] == "Link"] == ["User"]
+	# a manager reads people by name: the column shows it (report JS), the chart is labelled with it
+	assert one["lead_owner_name"] == get_fullname(story.rep1) != story.rep1
+	assert set(result.chart["data"]["labels"]) == {get_fullname(story.rep1), get_fullname(story.rep2)}
 
 	only_two = report(
 		"Sales Rep Lead Performance",

@@ -14,6 +14,10 @@ frappe.query_reports["Follow-ups Due"] = {
 			] },
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// the owner's name in the Lead Owner column, still linking to the user (rows carry lead_owner_name)
+		if (column.fieldname === "lead_owner" && data && data.lead_owner_name) {
+			frappe.utils.add_link_title("User", value, data.lead_owner_name);
+		}
 		const out = default_formatter(value, row, column, data);
 		if (column.fieldname !== "due_state" || !data) return out;
 		const colors = { Overdue: "red", "Due Today": "orange", Upcoming: "blue" };

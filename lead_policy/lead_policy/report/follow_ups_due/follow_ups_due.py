@@ -14,6 +14,7 @@ from frappe.utils import add_days, cint, get_datetime, getdate, now_datetime
 from lead_policy.policy import followup as policy
 from lead_policy.policy.bands import BANDS
 from lead_policy.policy.lead_status import CLOSED_STATUSES
+from lead_policy.reporting.present import with_owner_names
 
 LIMIT = 5000
 MAX_DAYS = 366
@@ -48,7 +49,7 @@ class FollowUpsDueReport:
 	def run(self):
 		self.validate()
 		rows = self.rows()
-		data = [self.row(r) for r in rows]
+		data = with_owner_names([self.row(r) for r in rows])
 		return (
 			self.columns(),
 			data,

@@ -13,6 +13,10 @@ frappe.query_reports["Leads to Re-evaluate"] = {
 		{ fieldname: "disqualification_reason", label: __("Disqualification Reason"), fieldtype: "Link", options: "Lead Disqualification Reason" },
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// the owner's name in the Lead Owner column, still linking to the user (rows carry lead_owner_name)
+		if (column.fieldname === "lead_owner" && data && data.lead_owner_name) {
+			frappe.utils.add_link_title("User", value, data.lead_owner_name);
+		}
 		if (column.fieldname !== "actions") return default_formatter(value, row, column, data);
 		if (!data || !data.lead || !frappe.user.has_role(["Sales Manager", "System Manager"])) return "";
 		const lead = frappe.utils.escape_html(data.lead);

@@ -13,6 +13,7 @@ from frappe.utils import add_days, cint, date_diff, getdate, nowdate
 
 from lead_policy.policy.disposition import DISQUALIFIED
 from lead_policy.policy.recycling import DUE
+from lead_policy.reporting.present import with_owner_names
 
 LIMIT = 5000
 REVIEW = "Awaiting Manager Review"
@@ -50,7 +51,7 @@ class ReEvaluationReport:
 	def run(self):
 		self.validate()
 		rows = self.rows()
-		data = [self.row(r) for r in rows]
+		data = with_owner_names([self.row(r) for r in rows])
 		return (
 			self.columns(),
 			data,

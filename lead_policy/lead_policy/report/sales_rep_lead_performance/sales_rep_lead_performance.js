@@ -11,6 +11,10 @@ frappe.query_reports["Sales Rep Lead Performance"] = {
 	],
 	// a figure that cannot be computed (nothing to divide by) is "n/a", never a blank or 0
 	formatter(value, row, column, data, default_formatter) {
+		// the owner's name in the Lead Owner column, still linking to the user (rows carry lead_owner_name)
+		if (column.fieldname === "lead_owner" && data && data.lead_owner_name) {
+			frappe.utils.add_link_title("User", value, data.lead_owner_name);
+		}
 		const na_columns = ["response_compliance", "conversion_rate", "days_to_conversion"];
 		if ((value === null || value === undefined) && na_columns.includes(column.fieldname) && data) {
 			return `<span class="text-muted">${__("n/a")}</span>`;

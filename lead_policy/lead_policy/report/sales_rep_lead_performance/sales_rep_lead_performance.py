@@ -12,7 +12,7 @@ from frappe import _
 
 from lead_policy.policy import kpi
 from lead_policy.reporting import queries
-from lead_policy.reporting.present import message, no_data_message, summary_item
+from lead_policy.reporting.present import message, no_data_message, summary_item, with_owner_names
 from lead_policy.reporting.scope import scope_from
 
 CHART_ROWS = 15
@@ -36,7 +36,7 @@ class SalesRepLeadPerformance:
 		counts = queries.lead_counts(self.scope, [self.scope.period], ("lead_owner",))
 		if not counts:
 			return self.columns(), [], message([no_data_message(self.scope), *self.scope.notes]), None, []
-		data = [self.row(key[1], c) for key, c in counts.items()]
+		data = with_owner_names([self.row(key[1], c) for key, c in counts.items()])
 		data.sort(key=lambda r: (-r["assigned"], r["lead_owner"] or ""))
 		notes = [_("Conversion Rate: leads converted ÷ leads received in the period.")]
 		if self.tracks_response:
@@ -133,7 +133,7 @@ class SalesRepLeadPerformance:
 		top = data[:CHART_ROWS]
 		return {
 			"data": {
-				"labels": [r["lead_owner"] or _("Unassigned") for r in top],
+				"labels": [r.get("lead_owner_name") or _("Unassigned") for r in top],
 				"datasets": [
 					{"name": _("Leads Assigned"), "values": [r["assigned"] for r in top]},
 					{"name": _("Converted"), "values": [r["converted"] for r in top]},
