@@ -6,6 +6,7 @@ check from the tests, so the app checks roles itself.
 
 import frappe
 from frappe import _
+from frappe.utils import get_fullname
 
 SYSTEM_MANAGER = "System Manager"
 MANAGER_ROLES = ("Sales Manager", SYSTEM_MANAGER)
@@ -26,6 +27,22 @@ def is_system_manager(user: str | None = None) -> bool:
 def require_manager() -> None:
 	if not is_manager():
 		frappe.throw(_("Only a Sales Manager can do this."), frappe.PermissionError)
+
+
+def may_decide_for(lead_owner: str | None, user: str | None = None) -> bool:
+	"""Whether ``user`` may take the owner's decisions on a lead (disqualify, re-open): its owner, or
+	anyone for a lead nobody owns; another rep's lead is for its owner or a manager (policy 4.1, as
+	with Reassign), even where Frappe lets every Sales User write every lead."""
+	user = user or frappe.session.user
+	return not lead_owner or lead_owner == user or is_manager(user)
+
+
+def require_owner_or_manager(doc, refused: str) -> None:
+	"""Refuse with ``refused`` (a text with {0} for the owner's name) unless ``may_decide_for``."""
+	if not may_decide_for(doc.get("lead_owner")):
+		frappe.throw(
+			refused.format(get_fullname(doc.lead_owner)), frappe.PermissionError, title=_("Not Your Lead")
+		)
 
 
 def readable_leads_query(user: str) -> str | None:

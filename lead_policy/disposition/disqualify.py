@@ -19,6 +19,7 @@ from frappe.desk.form import assign_to
 from frappe.utils import cint, escape_html, format_date, get_fullname, getdate, now_datetime, nowdate
 
 from lead_policy.assignment import todo, workload
+from lead_policy.permissions import require_owner_or_manager
 from lead_policy.policy import disposition as policy
 from lead_policy.policy import recycling as recycling_policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
@@ -129,6 +130,7 @@ def disqualify(
 	"""
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
+	require_owner_or_manager(doc, _("{0} owns this lead; only they or a Sales Manager can disqualify it."))
 	today = getdate(nowdate())
 	found = load_reason(reason)
 	when = getdate(re_evaluate_on) if re_evaluate_on else policy.re_evaluation_date(found, today)
@@ -177,6 +179,7 @@ def reopen(lead: str) -> dict:
 	"""The Lead form's Re-open action: undo a disqualification; the owner keeps the lead."""
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
+	require_owner_or_manager(doc, _("{0} owns this lead; only they or a Sales Manager can re-open it."))
 	refuse(policy.reopen_problems(doc.status), _("Cannot Re-open"))
 	why = _("Re-opened by {0}.").format(get_fullname())
 	reopen_lead(doc, recycling_policy.REOPENED, why)

@@ -229,6 +229,36 @@ def test_a_rep_who_may_not_write_the_lead_cannot_disqualify_it(owned):
 		frappe.set_user("Administrator")
 
 
+def test_another_rep_cannot_disqualify_or_re_open_the_owners_lead_a_manager_can(owned, reps):
+	"""ERPNext lets every Sales User write every lead; taking a colleague's lead out of their pipeline
+	is the owner's or a manager's decision, as handing it over is."""
+	frappe.set_user(reps[1])
+	try:
+		with pytest.raises(frappe.PermissionError, match="only they or a Sales Manager can disqualify"):
+			disqualify(owned.name, "No Need")
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead", owned.name, "status") != DISQUALIFIED
+	manager = user_with_roles("lp-dq-manager@example.com", ["Sales User", "Sales Manager"])
+	frappe.set_user(manager)
+	try:
+		disqualify(owned.name, "No Need")
+	finally:
+		frappe.set_user("Administrator")
+	frappe.set_user(reps[1])
+	try:
+		with pytest.raises(frappe.PermissionError, match="can re-open it") as refused:
+			reopen(owned.name)
+		assert frappe.utils.get_fullname(reps[0]) in str(refused.value)
+	finally:
+		frappe.set_user("Administrator")
+	frappe.set_user(reps[0])  # the owner may
+	try:
+		assert reopen(owned.name) == {"status": "Open"}
+	finally:
+		frappe.set_user("Administrator")
+
+
 def test_reopen_undoes_it_and_the_owner_gets_it_back(owned, reps):
 	open_lead = make_lead()  # the same rep's, counted
 	disqualify(owned.name, "No Authority")

@@ -5,6 +5,9 @@ frappe.ui.form.on("Lead", {
 		lead_policy.disposition_panel(frm);
 		const can_write = frm.perm[0] && frm.perm[0].write;
 		if (!can_write || frm.doc.anonymised_on) return;
+		// another rep's lead is theirs or a manager's to disqualify or re-open (as with Reassign)
+		const owner = frm.doc.lead_owner;
+		if (owner && owner !== frappe.session.user && !frappe.user.has_role(["Sales Manager", "System Manager"])) return;
 		if (frm.doc.status === "Disqualified") {
 			frm.add_custom_button(__("Re-open"), () => lead_policy.reopen(frm), __("Lead Policy"));
 		} else if (!["Converted", "Do Not Contact"].includes(frm.doc.status)) {
