@@ -189,13 +189,24 @@ def normalise_phone(raw: str | None, region: str | None, field_name: str = "mobi
 			)
 		return PhoneResult(text, False, problem=Problem(field_name, message, params))
 	if not phonenumbers.is_valid_number(number):
-		country = phonenumbers.region_code_for_number(number) or region or "?"
+		# an invalid number has no region of its own: its country code still says where it is from
+		# (+44 is GB, not the site's default region)
+		country = (
+			phonenumbers.region_code_for_number(number)
+			or phonenumbers.region_code_for_country_code(number.country_code)
+			or region
+			or "?"
+		)
+		country = region or "?" if country == phonenumbers.UNKNOWN_REGION else country
 		return PhoneResult(
 			text,
 			False,
 			problem=Problem(
 				field_name,
-				_(
+				# typed with its country code, the number can only be mistyped
+				_("{field}: {phone} is not a valid phone number in {country}: check the digits.")
+				if text.startswith(("+", "00"))
+				else _(
 					"{field}: {phone} is not a valid phone number in {country}: check the digits, or add the"
 					" country code (+49 ...) of a number from elsewhere."
 				),

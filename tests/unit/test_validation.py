@@ -286,3 +286,14 @@ def test_lenient_cleaning_never_raises_and_keeps_only_known_fields(payload):
 	for key, value in out.values.items():
 		if isinstance(value, str):
 			assert len(value) <= SPECS[key].max_length
+
+
+def test_an_invalid_number_with_a_country_code_is_judged_in_that_country_not_the_sites():
+	# 07700 900xxx is the UK's range for fiction: invalid, but plainly British
+	result = v.normalise_phone("+44 7700 900124", "US", "mobile_no")
+	assert not result.valid and result.problem.params["country"] == "GB"
+	assert (
+		result.problem.render()
+		== "mobile_no: +44 7700 900124 is not a valid phone number in GB: check the digits."
+	)
+	assert v.normalise_phone("12", "DE").problem.params["country"] == "DE"
