@@ -52,11 +52,12 @@ def summary_item(label: str, value, datatype: str, indicator: str | None = None,
 	"""One card of the report summary; a value that cannot be computed shows "n/a", not 0."""
 	if value is None:
 		return {"label": label, "value": na(), "datatype": "Data", "indicator": "grey"}
-	if datatype == "Percent":
-		# Frappe draws a summary's Percent with the site's float precision (3: "33.330%") and takes no
-		# precision of the card's own: the card gets the text, as the report's columns show it
+	if datatype in ("Percent", "Ratio", "Float"):
+		# Frappe draws a summary's Percent and Float with the site's float precision (3: "33.330%",
+		# "13.570") and takes no precision of the card's own: the card gets the text, as the report's
+		# columns show it ("33.33%", ROI "13.57x", "12.50" days)
 		return _with_indicator(
-			{"label": label, "value": formatted(value, "Percent"), "datatype": "Data"}, indicator
+			{"label": label, "value": formatted(value, datatype), "datatype": "Data"}, indicator
 		)
 	item = {"label": label, "value": value, "datatype": datatype}
 	if datatype == "Currency":

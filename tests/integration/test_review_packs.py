@@ -158,7 +158,7 @@ def test_quarterly_review_quarter_over_quarter(story):
 	assert (cards["Change on Previous Quarter"], cards["Cost per Lead"], cards["ROI (x cost)"]) == (
 		"50.00%",
 		180.0,
-		2.0,
+		"2.00x",
 	)
 
 

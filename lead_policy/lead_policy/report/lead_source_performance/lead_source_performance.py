@@ -171,5 +171,5 @@ class LeadSourcePerformance:
 			summary_item(_("Cost"), cost, "Currency", "blue", currency),
 			summary_item(_("Cost per Lead"), kpi.cost_per(cost, leads), "Currency", "blue", currency),
 			summary_item(_("Revenue"), revenue, "Currency", "blue", currency),
-			summary_item(_("ROI (x cost)"), kpi.roi(revenue, cost), "Float", "blue"),
+			summary_item(_("ROI (x cost)"), kpi.roi(revenue, cost), "Ratio", "blue"),
 		]

@@ -250,7 +250,7 @@ class MonthlySalesReport:
 		for key, label, datatype in (
 			("conversion_rate", _("Lead Conversion Rate"), "Percent"),
 			("retention_rate", _("Customer Retention"), "Percent"),
-			("roi", _("ROI (x cost)"), "Float"),
+			("roi", _("ROI (x cost)"), "Ratio"),
 		):
 			r = results[key]
 			items.append(summary_item(label, r.actual, datatype, status_indicator(r.status)))

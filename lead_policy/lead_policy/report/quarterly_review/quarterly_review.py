@@ -61,6 +61,6 @@ class QuarterlyReview(packs.ComparisonPack):
 			summary_item(_("Cost per Lead"), histories["cost_per_lead"][-1], "Currency", "blue", currency),
 			summary_item(_("Sales Cycle Length (days)"), histories["sales_cycle_days"][-1], "Float", "blue"),
 			summary_item(
-				_("ROI (x cost)"), roi, "Float", status_indicator(kpi.status(roi, targets.get("target_roi")))
+				_("ROI (x cost)"), roi, "Ratio", status_indicator(kpi.status(roi, targets.get("target_roi")))
 			),
 		]
