@@ -32,6 +32,7 @@ from frappe.utils import add_days, add_to_date, cint, getdate, now_datetime, now
 
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import reassign
+from lead_policy.assignment.rep_facts import person_name
 from lead_policy.consent import ledger as consent_ledger
 from lead_policy.consent import suppression
 from lead_policy.consent.ledger import record_opt_out
@@ -552,7 +553,9 @@ def _assign(demo: list[DemoLead], now) -> None:
 		d.owner = pool[turn[rule] % len(pool)]
 		turn[rule] += 1
 		assigned_on = add_to_date(d.received, minutes=5)
-		reason = _("Assignment rule {0}: next in turn among {1}").format(rule, ", ".join(pool))
+		reason = _("Assignment rule {0}: next in turn among {1}").format(
+			rule, ", ".join(person_name(u) for u in pool)
+		)
 		updates[d.name] = {"lead_owner": d.owner, "assigned_on": assigned_on, "assignment_reason": reason}
 		# still open: on the owner's list, as an assignment puts it (the closed ones were done)
 		if d.fate is None:

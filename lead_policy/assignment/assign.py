@@ -33,6 +33,7 @@ from lead_policy.assignment.handover import (
 	manual_handover_reasons,
 	move_todos,
 )
+from lead_policy.assignment.rep_facts import person_name
 from lead_policy.cache import forget
 from lead_policy.permissions import is_active_desk_user, is_manager, may_work_leads, users_with_role
 from lead_policy.policy import assignment as policy
@@ -338,9 +339,9 @@ def on_lead_after_insert(doc) -> None:
 		assign(doc)
 		return
 	why = (
-		_("Self-sourced: {0} created the lead and keeps it.").format(creator)
+		_("Self-sourced: {0} created the lead and keeps it.").format(person_name(creator))
 		if owner == creator
-		else _("Owner chosen by {0} when the lead was created.").format(creator)
+		else _("Owner chosen by {0} when the lead was created.").format(person_name(creator))
 	)
 	lead_writes.set_values(doc, {"assignment_reason": why, "assigned_on": now_datetime()})
 	_add_todo(doc, owner, why)
@@ -371,14 +372,20 @@ def assign(doc, handover: HandoverRequest | None = None, exclude: str | None = N
 	# would see it), nor break the capture: the lead goes on as if none were set, and the reason says so
 	usable = fallback if fallback and is_active_desk_user(fallback) else None
 	decision = policy.decide(
-		facts, matching, states, usable, band_weights(), unavailable_fallback=None if usable else fallback
+		facts,
+		matching,
+		states,
+		usable,
+		band_weights(),
+		unavailable_fallback=None if usable else fallback,
+		name_of=person_name,
 	)
 	if exclude and decision.fallback:
 		return decision  # the caller decides what happens when no other rep can take the lead
 	if not decision.user and (rules or fallback):
 		# rules or a fallback owner exist, so leads are meant to have owners: nobody responsible is not
 		# an outcome (5.1)
-		decision = policy.managers_queue(decision, _manager_states(users), band_weights())
+		decision = policy.managers_queue(decision, _manager_states(users), band_weights(), person_name)
 	previous = doc.lead_owner
 	if decision.user and decision.user == previous:
 		return decision

@@ -2,6 +2,7 @@
 Employee change (``assign.rep_facts_changed``) and by the hourly workload recount."""
 
 import frappe
+from frappe.utils import get_fullname
 
 KEY = "lead_policy:rep_facts"
 
@@ -14,3 +15,11 @@ def user_facts(user: str):
 		f"user:{user}",
 		lambda: frappe.db.get_value("User", user, ["language", "enabled"], as_dict=True),
 	)
+
+
+def person_name(user: str) -> str:
+	"""The name a reason or note shows for ``user`` (people read names, not logins), cached with the
+	other facts about reps: an assignment's reason names every candidate, per lead."""
+	if not user:
+		return user
+	return frappe.cache.hget(KEY, f"name:{user}", lambda: get_fullname(user)) or user

@@ -11,7 +11,7 @@ Manager owns it, over any capacity (``managers_queue``). Only without any enable
 does it stay unowned, flagged in its reason.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -127,11 +127,13 @@ def decide(
 	fallback: str | None = None,
 	weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS,
 	unavailable_fallback: str | None = None,
+	name_of: Callable[[str], str] = str,
 ) -> Decision:
 	"""Pick the owner of one lead. Deterministic: the same inputs give the same rep.
 
 	``fallback`` is a fallback owner who can take leads; ``unavailable_fallback`` one who is set but
-	cannot (disabled, or no longer a desk user): the reason names them, so that someone fixes it."""
+	cannot (disabled, or no longer a desk user): the reason names them, so that someone fixes it.
+	``name_of`` gives the name the reason shows for a user (people read names, not logins)."""
 	ordered = sorted(rules, key=lambda r: (-r.priority, r.name))
 	tried = []
 	skipped: dict[str, Candidate] = {}  # every rep tried and why skipped (first rule naming them)
@@ -144,7 +146,7 @@ def decide(
 			for c in candidates:
 				skipped.setdefault(c.user, c)
 			tried.append(
-				f"{rule.name}: " + "; ".join(f"{c.user} {c.skipped}" for c in candidates)
+				f"{rule.name}: " + "; ".join(f"{name_of(c.user)} {c.skipped}" for c in candidates)
 				if candidates
 				else f"{rule.name}: no reps"
 			)
@@ -153,7 +155,7 @@ def decide(
 			eligible, key=lambda c: (c.load, states.get(c.user, RepState()).last_assigned or _NEVER, c.user)
 		)
 		loads = ", ".join(
-			f"{c.user} load {c.load:g} ({c.open_count} open{f'/{c.capacity}' if c.capacity else ''}){' - ' + c.skipped if c.skipped else ''}"
+			f"{name_of(c.user)} load {c.load:g} ({c.open_count} open{f'/{c.capacity}' if c.capacity else ''}){' - ' + c.skipped if c.skipped else ''}"
 			for c in candidates
 		)
 		ties = [c for c in eligible if c.load == best.load]
@@ -162,7 +164,7 @@ def decide(
 			if len(ties) == 1
 			else "lowest workload, tie broken by longest wait since last lead"
 		)
-		reason = f"Rule {rule.name} matched. Candidates: {loads}. Chose {best.user}: {why}."
+		reason = f"Rule {rule.name} matched. Candidates: {loads}. Chose {name_of(best.user)}: {why}."
 		return Decision(best.user, rule.name, reason, tuple(candidates))
 	if tried:
 		why = "No rep available under the matching rules (" + " | ".join(tried) + ")."
@@ -171,10 +173,13 @@ def decide(
 	others = tuple(skipped.values())
 	if fallback:
 		return Decision(
-			fallback, None, f"{why} Sent to the fallback owner {fallback}.", others, fallback=True
+			fallback, None, f"{why} Sent to the fallback owner {name_of(fallback)}.", others, fallback=True
 		)
 	if unavailable_fallback:
-		why = f"{why} The fallback owner {unavailable_fallback} is disabled or no longer a desk user."
+		# named with the login too: the settings, where someone fixes it, show the login
+		who = name_of(unavailable_fallback)
+		who = who if who == unavailable_fallback else f"{who} ({unavailable_fallback})"
+		why = f"{why} The fallback owner {who} is disabled or no longer a desk user."
 	return Decision(None, None, f"{why}{NO_FALLBACK}", others, fallback=True)
 
 
@@ -193,6 +198,7 @@ def managers_queue(
 	unassigned: Decision,
 	managers: Mapping[str, RepState],
 	weights: Mapping[str, float] = DEFAULT_BAND_WEIGHTS,
+	name_of: Callable[[str], str] = str,
 ) -> Decision:
 	"""Where a lead goes that ``decide`` left without an owner (no rep, no fallback owner).
 
@@ -216,11 +222,11 @@ def managers_queue(
 			managers_queue=True,
 		)
 	best = ranked[0]
-	loads = ", ".join(f"{c.user} load {c.load:g} ({c.open_count} open)" for c in ranked)
+	loads = ", ".join(f"{name_of(c.user)} load {c.load:g} ({c.open_count} open)" for c in ranked)
 	return Decision(
 		best.user,
 		None,
-		f"{why} No fallback owner can take it, so the lead goes to the {MANAGERS_QUEUE}: {best.user} has the"
+		f"{why} No fallback owner can take it, so the lead goes to the {MANAGERS_QUEUE}: {name_of(best.user)} has the"
 		f" lowest workload of the Sales Managers ({loads}) and owns it, over any rep capacity.",
 		unassigned.candidates,
 		fallback=True,

@@ -35,6 +35,9 @@ def test_new_lead_gets_owner_todo_and_reason(reps):
 	assert todos == [lead.lead_owner]
 	assert lead.lead_owner in json.loads(lead._assign)
 	assert "Rule Everyone matched" in lead.assignment_reason
+	# the reason names the reps as people know them, not by login
+	assert f"Chose {get_fullname(lead.lead_owner)}:" in lead.assignment_reason
+	assert not any(rep in lead.assignment_reason for rep in reps)
 	# the ToDo and its timeline comment are full rows, as Frappe's own assignment writes them
 	(todo,) = frappe.get_all(
 		"ToDo",

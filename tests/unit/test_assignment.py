@@ -196,3 +196,19 @@ def test_fallback_owner_warning_only_with_rules_and_no_fallback():
 	assert not fallback_owner_missing(True, 0, None)  # assignment not set up yet
 	assert not fallback_owner_missing(True, 2, "queue@x")
 	assert not fallback_owner_missing(False, 2, None)  # assignment switched off: ERPNext's behaviour
+
+
+def test_the_reason_names_people_as_name_of_says_not_by_login():
+	names = {"a@x": "Ann Lee", "b@x": "Ben Roy", "fb@x": "Fay Back", "m@x": "Max Boss"}
+	rule = AssignmentRule("Two", reps=(RuleRep("a@x"), RuleRep("b@x", capacity=1)))
+	states = {"a@x": RepState({"Cold": 2}), "b@x": RepState({"Cold": 1})}
+	d = decide(INDIA, [rule], states, name_of=names.get)
+	assert d.user == "a@x" and "Chose Ann Lee" in d.reason and "Ben Roy load" in d.reason
+	assert "@x" not in d.reason
+	full = AssignmentRule("Full", reps=(RuleRep("a@x", capacity=1),))
+	sent = decide(INDIA, [full], {"a@x": RepState({"Cold": 1})}, "fb@x", name_of=names.get)
+	assert "fallback owner Fay Back" in sent.reason and "Ann Lee at capacity" in sent.reason
+	queued = managers_queue(
+		decide(INDIA, [full], {"a@x": RepState({"Cold": 1})}), {"m@x": RepState()}, name_of=names.get
+	)
+	assert queued.user == "m@x" and "Max Boss has the lowest workload" in queued.reason
