@@ -35,7 +35,13 @@ from lead_policy.assignment.handover import (
 )
 from lead_policy.assignment.rep_facts import person_name
 from lead_policy.cache import forget
-from lead_policy.permissions import is_active_desk_user, is_manager, may_work_leads, users_with_role
+from lead_policy.permissions import (
+	is_active_desk_user,
+	is_manager,
+	may_work_leads,
+	require_owner_or_manager,
+	users_with_role,
+)
 from lead_policy.policy import assignment as policy
 from lead_policy.policy.lead_status import CLOSED_STATUSES
 from lead_policy.policy.problems import Problem
@@ -700,6 +706,10 @@ def reassign(
 	"""
 	doc = frappe.get_doc("Lead", lead)
 	doc.check_permission("write")
+	# said here, without the form's hint to use Reassign (on_lead_validate): this is Reassign
+	require_owner_or_manager(
+		doc, _("{0} owns this lead; only they or a Sales Manager can hand it to someone else.")
+	)
 	if to_user == "Administrator" or not is_active_desk_user(to_user):
 		frappe.throw(
 			_("{0} is not an active desk user; pick another owner.").format(frappe.bold(to_user)),
@@ -721,7 +731,8 @@ def reassign(
 		)
 	if to_user == doc.lead_owner:
 		frappe.throw(
-			_("{0} already owns this lead.").format(frappe.bold(to_user)), title=_("Nothing to Reassign")
+			_("{0} already owns this lead.").format(frappe.bold(get_fullname(to_user))),
+			title=_("Nothing to Reassign"),
 		)
 	reassignment = Reassignment(
 		HandoverRequest(

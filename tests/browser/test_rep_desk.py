@@ -340,3 +340,22 @@ def test_a_lead_with_data_issues_shows_its_owner_once_among_the_assignees(page_a
 	# both ToDos are still open: only the drawing changed
 	assert db().count("ToDo", {"reference_name": lead, "status": "Open", "allocated_to": REP}) == 2
 	assert_no_script_errors(page)
+
+
+def test_on_another_reps_lead_the_rep_is_not_offered_its_owners_decisions(page_as, people, shots):
+	"""ERPNext lets every Sales User open and write every lead; handing a colleague's lead over or
+	disqualifying it is the owner's or a manager's decision, so those actions are not on offer."""
+	page = page_as(REP)
+	open_form(page, people["leads"]["other"])
+	page.locator(".inner-group-button[data-label='Lead%20Policy'] button").first.click()
+	menu = page.locator(".inner-group-button[data-label='Lead%20Policy'] .dropdown-menu")
+	expect(menu.get_by_text("Log Interaction", exact=True)).to_be_visible()  # a colleague may log a call
+	expect(menu.get_by_text("Reassign", exact=True)).to_have_count(0)
+	expect(menu.get_by_text("Disqualify", exact=True)).to_have_count(0)
+	shot(page, shots, "rep-on-another-reps-lead")
+	page.keyboard.press("Escape")
+	open_form(page, people["leads"]["cold"])  # their own lead: both are there
+	page.locator(".inner-group-button[data-label='Lead%20Policy'] button").first.click()
+	expect(menu.get_by_text("Reassign", exact=True)).to_be_visible()
+	expect(menu.get_by_text("Disqualify", exact=True)).to_be_visible()
+	assert_no_script_errors(page)

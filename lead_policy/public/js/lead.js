@@ -9,7 +9,10 @@ frappe.ui.form.on("Lead", {
 		if (frappe.user.has_role(["Sales Manager", "System Manager"])) {
 			frm.add_custom_button(__("Override Score"), () => lead_policy.override_score(frm), __("Lead Policy"));
 		}
-		if (frm.perm[0] && frm.perm[0].write) {
+		// another rep's lead is theirs or a manager's to hand over (the server says so too)
+		const owner = frm.doc.lead_owner;
+		const may_hand_over = !owner || owner === frappe.session.user || frappe.user.has_role(["Sales Manager", "System Manager"]);
+		if (frm.perm[0] && frm.perm[0].write && may_hand_over) {
 			frm.add_custom_button(__("Reassign"), () => lead_policy.reassign(frm), __("Lead Policy"));
 		}
 		lead_policy.consent_buttons(frm);
