@@ -61,16 +61,27 @@ def validate_rule(doc) -> None:
 	for row in doc.reps:
 		if row.user in seen:
 			problems.append(
-				Problem("reps", "{user} is listed twice; keep one row per rep.", {"user": row.user})
+				Problem("reps", _("{user} is listed twice; keep one row per rep."), {"user": row.user})
 			)
 		seen.add(row.user)
 		if cint(row.capacity) < 0:
 			problems.append(
 				Problem(
-					"reps", "Capacity of {user} cannot be negative; use 0 for no cap.", {"user": row.user}
+					"reps", _("Capacity of {user} cannot be negative; use 0 for no cap."), {"user": row.user}
 				)
 			)
-		if row.user and is_active_desk_user(row.user) and not may_work_leads(row.user):
+		if row.user and (
+			row.user == "Guest" or frappe.db.get_value("User", row.user, "user_type") == "Website User"
+		):
+			# a disabled desk user is skipped until they are back; Guest or a website user never works leads
+			problems.append(
+				Problem(
+					"reps",
+					_("{user} is not a desk user and cannot take leads: pick a sales rep."),
+					{"user": row.user},
+				)
+			)
+		elif row.user and is_active_desk_user(row.user) and not may_work_leads(row.user):
 			# a disabled user is skipped when leads are handed out; an enabled one must be able to work them
 			problems.append(
 				Problem(

@@ -307,6 +307,12 @@ def test_leads_go_only_to_people_who_may_work_them(reps):
 		rule("HR desk", [outsider])
 	with pytest.raises(frappe.ValidationError, match="may not change leads"):
 		set_settings(fallback_owner=outsider)
+	# Guest, or a website user (a customer of the portal), is no rep at all
+	with pytest.raises(frappe.ValidationError, match="Guest is not a desk user and cannot take leads"):
+		rule("Visitors", ["Guest"])
+	frappe.db.set_value("User", outsider, "user_type", "Website User")
+	with pytest.raises(frappe.ValidationError, match="is not a desk user and cannot take leads"):
+		rule("Portal", [outsider])
 
 
 def test_a_rep_hands_over_their_own_leads_but_does_not_take_another_reps(reps):
