@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import frappe
 from frappe import _
 from frappe.desk.form import assign_to
-from frappe.utils import escape_html, format_datetime, get_fullname, now_datetime, strip_html_tags
+from frappe.utils import (
+	escape_html,
+	format_date,
+	format_datetime,
+	get_fullname,
+	now_datetime,
+	strip_html_tags,
+)
 
 from lead_policy.permissions import is_manager, is_system_manager
 
@@ -184,10 +191,16 @@ def _assignment_texts(lead: str, user: str) -> set[str]:
 	return texts
 
 
+# doc flag: the status the lead is given with this handover (recycling re-opens a disqualified lead
+# for its new owner just after handing it over): the note tells the new owner that one
+STATUS_AFTER_FLAG = "lead_policy_status_after_handover"
+
+
 def handover_note(doc) -> str:
 	"""The lead's state for the new owner: score, consent, last interactions, open tasks."""
+	status = doc.flags.get(STATUS_AFTER_FLAG) or doc.status or ""
 	lines = [
-		f"<p><b>{_('Lead')}</b>: {escape_html(doc.lead_name or doc.name)} ({escape_html(doc.status or '')})</p>"
+		f"<p><b>{_('Lead')}</b>: {escape_html(doc.lead_name or doc.name)} ({escape_html(_(status))})</p>"
 	]
 	if doc.get("score_band"):
 		lines.append(
@@ -226,7 +239,7 @@ def handover_note(doc) -> str:
 	)
 	if todos:
 		items = "".join(
-			f"<li>{escape_html(frappe.utils.strip_html(t.description or '')[:140])}{' (' + str(t.date) + ')' if t.date else ''}</li>"
+			f"<li>{escape_html(frappe.utils.strip_html(t.description or '')[:140])}{' (' + format_date(t.date) + ')' if t.date else ''}</li>"
 			for t in todos
 		)
 		lines.append(f"<p><b>{_('Open tasks')}</b></p><ul>{items}</ul>")

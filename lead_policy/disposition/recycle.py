@@ -34,7 +34,7 @@ from frappe.utils import (
 
 from lead_policy.assignment import workload
 from lead_policy.assignment.assign import assign
-from lead_policy.assignment.handover import HandoverRequest
+from lead_policy.assignment.handover import STATUS_AFTER_FLAG, HandoverRequest
 from lead_policy.consent.records import ledger
 from lead_policy.disposition import disqualify
 from lead_policy.nurture import enrolment as nurture
@@ -272,7 +272,10 @@ def reassign_to_another_rep(lead: str, case: str, outcome: policy.Outcome, manua
 	decision = None
 	if area_enabled("assignment"):
 		details = outcome.render(_)
+		if doc.status == disposition_policy.DISQUALIFIED:  # re-opened with the new owner below
+			doc.flags[STATUS_AFTER_FLAG] = disposition_policy.REOPENED
 		decision = assign(doc, HandoverRequest(reason=HANDOVER_REASON, details=details), exclude=current)
+		doc.flags.pop(STATUS_AFTER_FLAG, None)
 	if not decision or not policy.moved_to_another_rep(decision.user, current, decision.fallback):
 		outcome = policy.no_other_rep(outcome, current)
 		if not manual:

@@ -235,7 +235,15 @@ def test_a_due_lead_is_reopened_with_another_rep_when_so_configured(desk):
 	assert row.status == "Open" and row.lead_owner == b
 	assert not row.disqualification_reason and not row.re_evaluate_on
 	assert row.recycle_count == 1 and row.last_recycle_action == "Reassigned"
-	assert frappe.db.get_value("Lead Handover", {"lead": waiting.name, "reason": "Recycling"}, "to_user") == b
+	handover = frappe.db.get_value(
+		"Lead Handover",
+		{"lead": waiting.name, "reason": "Recycling"},
+		["to_user", "handover_note"],
+		as_dict=True,
+	)
+	assert handover.to_user == b
+	# the new owner reads the lead as they get it: open, not as it was a moment before
+	assert "(Open)</p>" in handover.handover_note and "Disqualified" not in handover.handover_note
 	assert open_count(b) == before_b + 1
 
 
