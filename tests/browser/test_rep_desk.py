@@ -91,6 +91,7 @@ def test_rep_logs_an_interaction_and_a_refused_one_is_explained(page_as, people,
 	# a call "in the future" is refused, in words, and nothing is recorded
 	dialog = policy_action(page, "Log Interaction")
 	dialog.locator("[data-fieldname='notes'] textarea").fill("Talked about the quotation")
+	dialog.locator("[data-fieldname='outcome'] select").select_option("Connected")
 	when = dialog.locator("[data-fieldname='occurred_on'] input")
 	when.fill("12-31-2099 10:00:00")
 	dialog.locator(".modal-title").click()  # closes the date picker (Escape would close the dialog)
@@ -103,9 +104,15 @@ def test_rep_logs_an_interaction_and_a_refused_one_is_explained(page_as, people,
 	page.reload()  # a fresh form: the message and the dialog are gone
 	expect(page.locator(".lp-summary")).to_be_visible()
 
-	# now as it happened: When defaults to now
+	# now as it happened: When defaults to now; the outcome is the rep's to say, never preset
 	dialog = policy_action(page, "Log Interaction")
 	dialog.locator("[data-fieldname='notes'] textarea").fill("Talked about the quotation")
+	dialog.get_by_role("button", name="Log").click()
+	missing = page.locator(".modal.show").filter(has_text="Missing Values Required").last
+	expect(missing).to_contain_text("Outcome")
+	assert db().count("Lead Activity", {"lead": lead}) == before
+	missing.locator(".btn-modal-close, .modal-header .close").first.click()
+	dialog.locator("[data-fieldname='outcome'] select").select_option("Connected")
 	dialog.get_by_role("button", name="Log").click()
 	expect(page.locator(".desk-alert").filter(has_text="Call logged.").first).to_be_visible()
 	activities = db().get_all(
@@ -128,6 +135,15 @@ def test_dialog_submitted_empty_says_what_is_missing(page_as, people, shots):
 	expect(message).to_contain_text("Evidence")
 	assert db().count("Lead Consent", {"lead": lead}) == before
 	shot(page, shots, "dialog-missing-fields")
+	message.locator(".btn-modal-close, .modal-header .close").first.click()
+	page.keyboard.press("Escape")
+	# an opt-out says how the person asked: nothing is preset for the record
+	dialog = policy_action(page, "Record Opt-out")
+	dialog.get_by_role("button", name="Record Opt-out").click()
+	expect(page.locator(".modal.show").filter(has_text="Missing Values Required").last).to_contain_text(
+		"How Did They Ask"
+	)
+	assert db().count("Lead Consent", {"lead": lead}) == before
 	assert_no_script_errors(page)
 
 

@@ -253,7 +253,9 @@ lead_policy.record_opt_out = function (frm) {
 		title: __("Record Opt-out"),
 		fields: [
 			{ fieldname: "channel", fieldtype: "Select", label: __("Channel"), options: ["All", ...lead_policy.CONSENT_CHANNELS], reqd: 1, default: "All" },
-			{ fieldname: "how", fieldtype: "Select", label: __("How Did They Ask"), options: ["Email", "Call", "Letter", "Manual"], reqd: 1, default: "Email" },
+			// no preset: the ledger keeps how the person asked as evidence, so the rep says it
+			{ fieldname: "how", fieldtype: "Select", label: __("How Did They Ask"), reqd: 1,
+				options: [{ value: "", label: "" }, ...["Email", "Call", "Letter", "Manual"].map((value) => ({ value, label: __(value) }))] },
 			{ fieldname: "note", fieldtype: "Small Text", label: __("Note") },
 		],
 		primary_action_label: __("Record Opt-out"),

@@ -31,6 +31,8 @@ lead_policy.log_interaction = function (frm) {
 		const options = r.message || {};
 		const outcomes_of = (type) => (options.outcomes || {})[type] || [];
 		const as_options = (values) => values.map((value) => ({ value, label: __(value) }));
+		// no outcome is preset: pressing Log at once must not record a call that connected
+		const outcome_options = (values) => [{ value: "", label: "" }, ...as_options(values)];
 		const d = new frappe.ui.Dialog({
 			title: __("Log Interaction"),
 			fields: [
@@ -39,8 +41,8 @@ lead_policy.log_interaction = function (frm) {
 					options: as_options(options.types || []),
 					onchange() {
 						const allowed = outcomes_of(d.get_value("interaction_type"));
-						d.set_df_property("outcome", "options", as_options(allowed));
-						if (!allowed.includes(d.get_value("outcome"))) d.set_value("outcome", allowed[0] || "");
+						d.set_df_property("outcome", "options", outcome_options(allowed));
+						if (!allowed.includes(d.get_value("outcome"))) d.set_value("outcome", "");
 					},
 				},
 				{
@@ -50,7 +52,8 @@ lead_policy.log_interaction = function (frm) {
 				},
 				{
 					fieldname: "outcome", fieldtype: "Select", label: __("Outcome"), reqd: 1,
-					options: as_options(outcomes_of("Call")), default: outcomes_of("Call")[0],
+					options: outcome_options(outcomes_of("Call")),
+					description: __("What came of it: a call that did not get through counts differently."),
 				},
 				{ fieldname: "column_break_when", fieldtype: "Column Break" },
 				{
