@@ -273,7 +273,9 @@ def _activity_hit(
 	window = f" in {rule.within_days} days" if rule.within_days else ""
 	detail = f"{len(matching)} x {rule.activity}{window}"
 	if factor < 1.0:
-		detail += f", last {(now - newest).days} days ago (x{factor:.2f})"
+		days = (now - newest).days
+		ago = "today" if days == 0 else ("1 day ago" if days == 1 else f"{days} days ago")
+		detail += f", the latest {ago} (x{factor:.2f})"
 	return RuleHit(rule.name, rule.category, rule.points, rule.points * factor, detail)
 
 

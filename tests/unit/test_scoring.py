@@ -88,7 +88,12 @@ def test_engagement_decays_with_half_life():
 	assert fresh.engagement == 40
 	assert old.engagement == 20
 	assert ancient.engagement == 0
-	assert "x0.50" in old.hits[0].detail
+	assert old.hits[0].detail == "1 x Email Received, the latest 30 days ago (x0.50)"
+	# a few hours old: "today", not "0 days ago"
+	recent = s.score_lead(
+		{}, [r], [s.Activity("Email Received", NOW - timedelta(hours=5))], now=NOW, half_life_days=30
+	)
+	assert recent.hits[0].detail.startswith("1 x Email Received, the latest today (x")
 
 
 def test_behavioral_activity_does_not_decay():
