@@ -16,6 +16,8 @@ def show(value):
 		return f"{format_date(value)} {value:%H:%M}"
 	if isinstance(value, date):
 		return format_date(value)
+	if isinstance(value, float) and value.is_integer():
+		return int(value)  # a whole number as typed: "0", not "0.0"
 	return value
 
 

@@ -151,8 +151,11 @@ def throw_problems(doc, problems: list[Problem], title: str | None = None) -> No
 	meta = frappe.get_meta(doc.doctype)
 	lines = []
 	for p in problems:
-		label = meta.get_label(p.field) if meta.has_field(p.field) else p.field
-		lines.append(f"<b>{_(label)}</b>: {p.render(_, show)}")
+		label = _(meta.get_label(p.field) if meta.has_field(p.field) else p.field)
+		text = p.render(_, show)
+		# a message that starts with its field's label already names it: "X: X must be ..." reads twice
+		named = text.startswith(label)
+		lines.append(f"<b>{label}</b>{text[len(label) :]}" if named else f"<b>{label}</b>: {text}")
 	frappe.throw(
 		"<br>".join(lines), frappe.ValidationError, title=title or _("Invalid {0}").format(_(doc.doctype))
 	)

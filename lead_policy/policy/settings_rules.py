@@ -82,8 +82,8 @@ def settings_problems(s: PolicySettings) -> list[Problem]:
 		found.append(
 			Problem(
 				"target_roi",
-				_("Target ROI must be a positive multiple of the cost (2 means 2x), not {value}."),
-				{"value": s.target_roi},
+				_("{label} must be a positive multiple of the cost (2 means 2x), not {value}."),
+				{"label": _("Target ROI (x cost)"), "value": s.target_roi},
 			)
 		)
 	if s.effective_date and s.next_review_date and s.next_review_date <= s.effective_date:

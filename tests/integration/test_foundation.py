@@ -89,6 +89,17 @@ def test_settings_refuse_bad_values_naming_the_field(values, label):
 	with pytest.raises(frappe.ValidationError) as err:
 		set_settings(**values)
 	assert label in str(err.value)
+	# named once, and a whole number as typed ("140", not "140.0")
+	assert str(err.value).count(label) == 1 and ".0" not in str(err.value).split("not ")[-1]
+
+
+def test_a_settings_message_that_starts_with_its_label_does_not_repeat_it():
+	with pytest.raises(frappe.ValidationError) as err:
+		set_settings(target_conversion_rate=150)
+	message = str(err.value)
+	assert message.startswith(
+		"<b>Target Lead Conversion Rate</b> must be a percentage between 0 and 100, not 150."
+	)
 
 
 def test_review_date_must_follow_effective_date():
