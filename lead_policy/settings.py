@@ -5,7 +5,7 @@ from frappe import _
 from frappe.utils import add_years, cint, flt, get_time, getdate
 
 from lead_policy.permissions import is_active_desk_user, may_work_leads
-from lead_policy.policy import kpi, recycling, sla
+from lead_policy.policy import kpi, recycling, sla, validation
 from lead_policy.policy.bands import BandThresholds
 from lead_policy.policy.problems import Problem
 from lead_policy.policy.settings_rules import PolicySettings, fallback_owner_missing, settings_problems
@@ -82,6 +82,7 @@ def validate_settings(doc) -> None:
 	problems = settings_problems(to_policy_settings(doc))
 	problems += recycling.settings_problems(to_recycling_settings(doc))
 	problems += sla.escalation_problems(to_escalation(doc))
+	problems += validation.blocked_domains_problems(doc.get("blocked_email_domains"))
 	if doc.has_value_changed("policy_version"):
 		problems += kpi.version_problems(None, doc.policy_version)
 	months = doc.get("review_period_months")

@@ -133,6 +133,28 @@ def blocked_domain(domain: str, extra: Iterable[str] = ()) -> str | None:
 	return None
 
 
+DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def blocked_domains_problems(text: str | None, field_name: str = "blocked_email_domains") -> list[Problem]:
+	"""The lines of the Blocked E-mail Domains setting that are no domain (a typo would block nothing
+	and say nothing); "@" or "." before a domain is allowed, as ``blocked_domain`` reads it."""
+	problems = []
+	for number, line in enumerate((text or "").splitlines(), start=1):
+		entry = line.strip().lower().lstrip("@.")
+		if line.strip() and not DOMAIN.match(entry):
+			problems.append(
+				Problem(
+					field_name,
+					_(
+						"line {line}, {text}, is not a domain: write one domain per line, such as mailinator.com."
+					),
+					{"line": number, "text": line.strip()[:60]},
+				)
+			)
+	return problems
+
+
 def email_problems(
 	email: str | None, extra_blocked: Iterable[str] = (), field_name: str = "email_id"
 ) -> list[Problem]:

@@ -83,6 +83,7 @@ def test_settings_have_policy_defaults():
 		({"target_roi": 0}, "Target ROI"),
 		({"warm_min_score": 85, "hot_min_score": 80}, "Hot From Score"),
 		({"hot_weight": -1}, "Workload Weight of a Hot Lead"),
+		({"blocked_email_domains": "mailinator.com\nnot a domain!!, @@"}, "Blocked E-mail Domains"),
 	],
 )
 def test_settings_refuse_bad_values_naming_the_field(values, label):

@@ -297,3 +297,15 @@ def test_an_invalid_number_with_a_country_code_is_judged_in_that_country_not_the
 		== "mobile_no: +44 7700 900124 is not a valid phone number in GB: check the digits."
 	)
 	assert v.normalise_phone("12", "DE").problem.params["country"] == "DE"
+
+
+def test_blocked_domains_are_checked_line_by_line():
+	assert (
+		v.blocked_domains_problems("mailinator.com\n@spam.example\n.tempmail.net\n\n  xn--bcher-kva.ch ")
+		== []
+	)
+	problems = v.blocked_domains_problems("mailinator.com\nnot a domain!!, @@\nlocalhost")
+	assert [p.params["line"] for p in problems] == [2, 3]
+	assert problems[0].render() == (
+		"line 2, not a domain!!, @@, is not a domain: write one domain per line, such as mailinator.com."
+	)
