@@ -38,6 +38,7 @@ from lead_policy.consent import suppression
 from lead_policy.consent.ledger import record_opt_out
 from lead_policy.intake import capture as intake
 from lead_policy.intake import rules as intake_rules
+from lead_policy.interactions import followup
 from lead_policy.policy import disposition, kpi
 from lead_policy.policy.worktime import hours_between
 from lead_policy.scoring.activity import record
@@ -427,6 +428,8 @@ def _bulk_leads(n: int, rng, counts) -> list[DemoLead]:
 			lead["first_responded_at"] = add_to_date(
 				received, hours=rng.uniform(0.2, 3) if met else rng.uniform(5, 30)
 			)
+			if "respond_by" in columns:  # answered before it (met) or after it (missed), as the list shows
+				lead["respond_by"] = add_to_date(received, hours=4)
 		d.lead_name = lead["lead_name"]
 		lead_rows.append({k: v for k, v in lead.items() if k in columns})
 		if rng.random() >= 0.06:  # some never gave consent: the policy must not let anyone e-mail them
@@ -489,6 +492,9 @@ def _bulk_leads(n: int, rng, counts) -> list[DemoLead]:
 	names = [d.name for d in demo]
 	for chunk in _chunks(names):
 		consent_ledger.refresh_leads(chunk)
+		followup.refresh_counts(
+			chunk
+		)  # Calls / Meetings / E-mails and Last Contacted, as activities set them
 	_score(demo, now)
 	_assign(demo, now)
 	counts["converted"] += _convert_all([d for d in demo if d.fate == "converted"])

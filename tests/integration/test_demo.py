@@ -49,6 +49,17 @@ def test_demo_creates_policy_records_and_clear_removes_them(no_demo):
 	converted_over = frappe.db.count("Lead Handover", {"lead": ("in", names), "reason": "Conversion"})
 	assert converted_over <= made["converted"]
 	assert _count("Lead Activity", names) == made["activities"]
+	# the form's counters agree with the activities the demo wrote (Calls, Meetings, E-mails)
+	calls = frappe.db.count("Lead Activity", {"lead": ("in", names), "activity_type": "Call"})
+	counted = frappe.db.sql("select sum(calls_count) from `tabLead` where name in %s", (names,))[0][0]
+	assert calls and int(counted or 0) == calls
+	# a lead whose response was decided has its Respond By, on the right side of the answer
+	for row in frappe.get_all(
+		"Lead",
+		filters={"name": ("in", names), "response_status": ("in", ("Met", "Missed"))},
+		fields=["response_status", "respond_by", "first_responded_at"],
+	):
+		assert row.respond_by and (row.first_responded_at <= row.respond_by) == (row.response_status == "Met")
 	assert set(frappe.get_all("Lead Score Log", filters={"lead": ("in", names)}, pluck="lead")) == set(names)
 	assert _count("Customer", names, "lead_name") == made["converted"]
 	statuses = Counter(lead.status for lead in leads)
