@@ -262,7 +262,7 @@ def test_consent_passed_at_lead_creation_becomes_ledger_rows():
 		{"doctype": "Lead", "first_name": "Uma", "email_id": f"{random_string(8).lower()}@example.com"}
 	)
 	bad.flags.lead_policy_consent = [{"channel": "Telepathy", "purpose": "Sales Contact", "source": "API"}]
-	with pytest.raises(frappe.ValidationError, match="Channel must be one of"):
+	with pytest.raises(frappe.ValidationError, match="Channel</b> must be one of"):
 		bad.insert()
 
 
@@ -753,7 +753,7 @@ def test_record_consent_from_the_desk_needs_evidence_a_contact_point_and_a_manag
 				consent_on=long_ago,
 			)
 		# a rep cannot claim the person confirmed by link (or came through the API or an import)
-		with pytest.raises(frappe.ValidationError, match="Captured Via: Confirmation Link"):
+		with pytest.raises(frappe.ValidationError, match="Captured Via</b>: Confirmation Link is recorded by that channel"):
 			add_consent(
 				lead.name, "Email", "Sales Contact", source="Confirmation Link", evidence="Agreed on the call"
 			)
@@ -810,7 +810,7 @@ def test_a_grant_typed_into_the_consent_form_or_rest_gets_the_same_checks():
 			typed(channel="SMS/WhatsApp")
 		with pytest.raises(frappe.ValidationError, match="Sales Manager"):
 			typed(consent_on=add_days(now_datetime(), -60))
-		with pytest.raises(frappe.ValidationError, match="Captured Via: Web Form"):
+		with pytest.raises(frappe.ValidationError, match="Captured Via</b>: Web Form is recorded by that channel"):
 			typed(source="Web Form")
 		assert not frappe.db.exists("Lead Consent", {"lead": lead.name})
 		typed()  # how the person told the rep, in their words: recorded
