@@ -282,6 +282,17 @@ def validate_handover(doc) -> None:
 				frappe.PermissionError,
 				title=_("Handover Locked"),
 			)
+		if before.handover_note != doc.handover_note and frappe.session.user != doc.to_user:
+			# the note is the new owner's working copy of the lead's facts; the previous owner wrote
+			# theirs when handing over, and anyone may still add a comment below
+			frappe.throw(
+				_(
+					"Only {0}, the new owner, or a Sales Manager can edit the handover note; add a comment"
+					" below instead, so the lead's facts in the note stay as recorded."
+				).format(get_fullname(doc.to_user)),
+				frappe.PermissionError,
+				title=_("Handover Note"),
+			)
 	if doc.from_user and doc.from_user == doc.to_user:
 		frappe.throw(
 			_("From and To are the same user; a handover needs a new owner."), title=_("Invalid Handover")

@@ -209,6 +209,33 @@ def test_reassign_creates_handover_moves_todos_and_locks_after_ack(reps):
 		handover.save()
 
 
+def test_the_previous_owner_cannot_rewrite_the_handover_note_the_new_owner_can(reps):
+	"""The note carries the lead's facts for the new owner; the previous owner overwriting it before
+	the acknowledgement would lose them for good (the record locks then)."""
+	rule("Everyone", reps[:1])
+	lead = make_lead()
+	name = reassign(lead.name, reps[2], "Rep Unavailable", details="Away")
+	facts = frappe.db.get_value("Lead Handover", name, "handover_note")
+	frappe.set_user(reps[0])  # the previous owner
+	try:
+		handover = frappe.get_doc("Lead Handover", name)
+		handover.handover_note = "<p>rewritten</p>"
+		with pytest.raises(frappe.PermissionError, match="add a comment") as refused:
+			handover.save()
+		assert get_fullname(reps[2]) in str(refused.value)
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead Handover", name, "handover_note") == facts
+	frappe.set_user(reps[2])  # the new owner keeps their working copy
+	try:
+		handover = frappe.get_doc("Lead Handover", name)
+		handover.handover_note = facts + "<p>Call on Monday</p>"
+		handover.save()
+	finally:
+		frappe.set_user("Administrator")
+	assert frappe.db.get_value("Lead Handover", name, "handover_note").endswith("<p>Call on Monday</p>")
+
+
 def test_reassign_with_an_empty_note_fills_it_as_automatic_handovers_do(reps):
 	rule("Everyone", reps[:1])
 	lead = make_lead()

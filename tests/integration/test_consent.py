@@ -753,7 +753,9 @@ def test_record_consent_from_the_desk_needs_evidence_a_contact_point_and_a_manag
 				consent_on=long_ago,
 			)
 		# a rep cannot claim the person confirmed by link (or came through the API or an import)
-		with pytest.raises(frappe.ValidationError, match="Captured Via</b>: Confirmation Link is recorded by that channel"):
+		with pytest.raises(
+			frappe.ValidationError, match="Captured Via</b>: Confirmation Link is recorded by that channel"
+		):
 			add_consent(
 				lead.name, "Email", "Sales Contact", source="Confirmation Link", evidence="Agreed on the call"
 			)
@@ -810,7 +812,9 @@ def test_a_grant_typed_into_the_consent_form_or_rest_gets_the_same_checks():
 			typed(channel="SMS/WhatsApp")
 		with pytest.raises(frappe.ValidationError, match="Sales Manager"):
 			typed(consent_on=add_days(now_datetime(), -60))
-		with pytest.raises(frappe.ValidationError, match="Captured Via</b>: Web Form is recorded by that channel"):
+		with pytest.raises(
+			frappe.ValidationError, match="Captured Via</b>: Web Form is recorded by that channel"
+		):
 			typed(source="Web Form")
 		assert not frappe.db.exists("Lead Consent", {"lead": lead.name})
 		typed()  # how the person told the rep, in their words: recorded
