@@ -22,7 +22,7 @@ from lead_policy import transactions
 from lead_policy.assignment import todo
 from lead_policy.assignment.handover import handover_note, move_access
 from lead_policy.intake.rules import working_time
-from lead_policy.permissions import users_with_role
+from lead_policy.permissions import is_manager, users_with_role
 from lead_policy.policy import conversion as policy
 from lead_policy.policy import qualification as qualification_policy
 from lead_policy.response import clock as response_clock
@@ -415,12 +415,18 @@ def _no_account_manager(customer, lead_doc, choice: policy.ManagerChoice) -> Non
 		_("Customer {0} has no account manager").format(customer.customer_name or customer.name),
 		f"{reason} {fix}",
 	)
+	# a rep cannot open the settings: they are told what happens next, the managers get the fix
+	next_step = (
+		fix
+		if is_manager() or frappe.has_permission("Lead Policy Settings", "write")
+		else _("A Sales Manager will choose the account manager; the customer is ready meanwhile.")
+	)
 	frappe.msgprint(
 		_("Customer {0} was created from lead {1}. {2} The Sales Managers were told. {3}").format(
 			frappe.bold(escape_html(customer.customer_name or customer.name)),
 			escape_html(lead_doc.lead_name or lead_doc.name),
 			reason,
-			fix,
+			next_step,
 		),
 		title=_("No Account Manager"),
 		indicator="orange",
