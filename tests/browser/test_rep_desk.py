@@ -375,3 +375,73 @@ def test_on_another_reps_lead_the_rep_is_not_offered_its_owners_decisions(page_a
 	expect(menu.get_by_text("Reassign", exact=True)).to_be_visible()
 	expect(menu.get_by_text("Disqualify", exact=True)).to_be_visible()
 	assert_no_script_errors(page)
+
+
+def test_enrolling_a_lead_without_marketing_consent_says_nothing_goes_out_yet(page_as, people, shots):
+	"""The only program is preset in the dialog; the lead is enrolled, and the rep reads at once that
+	no nurture e-mail goes out until the person gives Marketing/Nurture consent."""
+	import frappe
+
+	from lead_policy.consent.ledger import add_consent
+	from lead_policy.nurture import programs
+
+	# consent to be contacted about the enquiry, not to marketing e-mail
+	lead = make_lead(
+		first_name="Nina",
+		last_name="Nurture",
+		company_name="Browser Test Nurture BV",
+		email_id="lp-browser-nurture@example.com",
+		lead_owner=REP,
+	)
+	people["made"].append(lead)
+	frappe.set_user("Administrator")
+	add_consent(
+		lead, "Email", "Sales Contact", source="Call", evidence="Browser test: call me back by e-mail"
+	)
+	# made before the program, so that it is not enrolled on its own as a cold lead
+	name = "LP Browser Nurture"
+	if not frappe.db.exists("Email Template", name):
+		frappe.get_doc(
+			{
+				"doctype": "Email Template",
+				"name": name,
+				"subject": "Hello",
+				"use_html": 1,
+				"response_html": "<p>Hi</p>",
+			}
+		).insert(ignore_permissions=True)
+	campaign = frappe.get_doc(
+		{
+			"doctype": "Campaign",
+			"campaign_name": name,
+			"campaign_schedules": [{"email_template": name, "send_after_days": 0}],
+		}
+	).insert(ignore_permissions=True)
+	program = frappe.get_doc(
+		{"doctype": "Lead Nurture Program", "program_name": name, "campaign": campaign.name, "for_cold": 1}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	programs.forget_programs()
+	try:
+		page = page_as(REP)
+		open_form(page, lead)
+		dialog = policy_action(page, "Enrol in Nurture Program")
+		expect(dialog.locator("[data-fieldname='program'] select")).to_have_value(program.name)
+		dialog.get_by_role("button", name="Enrol").click()
+		message = page.locator(".modal.show").filter(has_text="Enrolled, Waiting for Consent")
+		expect(message).to_contain_text(
+			"No nurture e-mail goes out until the lead gives Marketing/Nurture consent"
+		)
+		shot(page, shots, "nurture-enrol-waiting")
+		assert (
+			db().get_value("Lead Nurture Enrolment", {"lead": lead, "status": "Active"}, "program")
+			== program.name
+		)
+		assert_no_script_errors(page)
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete("Lead Nurture Enrolment", {"lead": lead})
+		frappe.delete_doc("Lead Nurture Program", program.name, force=True, ignore_permissions=True)
+		frappe.delete_doc("Campaign", campaign.name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		programs.forget_programs()

@@ -211,6 +211,21 @@ def test_without_marketing_consent_the_lead_waits_and_the_program_says_why(nurtu
 	assert not frappe.db.get_value(ENROLMENT, e.name, "hold_reason")
 
 
+def test_enrolling_by_hand_without_marketing_consent_says_at_once_that_nothing_goes_out(nurture):
+	from lead_policy.nurture import actions
+
+	cold = make_program("_LP Cold Hand", templates=("_LP Nurture 1",), for_warm=0, for_cold=1)
+	lead = make_lead(company_name="Acme")
+	out = actions.enrol(lead.name, cold.name)
+	assert active(lead.name).program == cold.name  # enrolled all the same: consent may come
+	assert "No nurture e-mail goes out until the lead gives Marketing/Nurture consent" in out["waiting"]
+	enrolment.remove_lead(lead.name)
+	record_consent(
+		lead.name, "Email", "Marketing/Nurture", "Granted", "Consent", "Web Form", "Newsletter box"
+	)
+	assert actions.enrol(lead.name, cold.name)["waiting"] is None
+
+
 def test_a_reply_conversion_or_disqualification_ends_nurturing(nurture):
 	replied, converted, disqualified = warm_lead(), warm_lead(), warm_lead()
 	frappe.get_doc(

@@ -38,25 +38,37 @@ lead_policy.nurture_panel = function (frm, info) {
 };
 
 lead_policy.nurture_enrol = function (frm, info) {
+	const choices = info.programs.filter((p) => !info.current || p !== info.current.program);
 	const d = new frappe.ui.Dialog({
 		title: __("Enrol in Nurture Program"),
 		fields: [
 			{
 				fieldname: "program", fieldtype: "Select", label: __("Program"), reqd: 1,
-				options: info.programs.filter((p) => !info.current || p !== info.current.program),
+				options: choices,
+				default: choices.length === 1 ? choices[0] : undefined, // the only one: nothing to choose
 			},
 		],
 		primary_action_label: __("Enrol"),
 		primary_action(values) {
 			frappe
 				.call({
-					method: "lead_policy.nurture.enrolment.enrol_lead",
+					method: "lead_policy.nurture.actions.enrol",
 					args: { lead: frm.doc.name, program: values.program },
 					freeze: true,
 				})
-				.then(() => {
+				.then((r) => {
 					d.hide();
-					frappe.show_alert({ message: __("Enrolled in {0}", [values.program]), indicator: "green" });
+					const waiting = r.message && r.message.waiting;
+					if (waiting) {
+						// enrolled, but nothing is sent yet: said now, not the next day by the run
+						frappe.msgprint({
+							title: __("Enrolled, Waiting for Consent"),
+							message: __("Enrolled in {0}.", [frappe.utils.escape_html(values.program)]) + " " + frappe.utils.escape_html(waiting),
+							indicator: "orange",
+						});
+					} else {
+						frappe.show_alert({ message: __("Enrolled in {0}", [values.program]), indicator: "green" });
+					}
 					frm.reload_doc();
 				});
 		},
