@@ -236,6 +236,19 @@ def test_the_previous_owner_cannot_rewrite_the_handover_note_the_new_owner_can(r
 	assert frappe.db.get_value("Lead Handover", name, "handover_note").endswith("<p>Call on Monday</p>")
 
 
+def test_the_handover_note_dates_open_tasks_as_the_site_shows_dates(reps):
+	from frappe.utils import format_date, getdate
+
+	from lead_policy.assignment.handover import handover_note
+
+	rule("Everyone", reps[:1])
+	lead = make_lead(phone="12")  # its data issues make a ToDo dated today
+	note = handover_note(frappe.get_doc("Lead", lead.name))
+	assert "Open tasks" in note and f"({format_date(getdate())})" in note
+	if format_date(getdate()) != str(getdate()):  # the site's format is not ISO: ISO is not shown
+		assert f"({getdate()})" not in note
+
+
 def test_reassign_with_an_empty_note_fills_it_as_automatic_handovers_do(reps):
 	rule("Everyone", reps[:1])
 	lead = make_lead()
