@@ -492,9 +492,8 @@ def _bulk_leads(n: int, rng, counts) -> list[DemoLead]:
 	names = [d.name for d in demo]
 	for chunk in _chunks(names):
 		consent_ledger.refresh_leads(chunk)
-		followup.refresh_counts(
-			chunk
-		)  # Calls / Meetings / E-mails and Last Contacted, as activities set them
+		# Calls / Meetings / E-mails and Last Contacted, as activities set them
+		followup.refresh_counts(chunk)
 	_score(demo, now)
 	_assign(demo, now)
 	counts["converted"] += _convert_all([d for d in demo if d.fate == "converted"])

@@ -219,7 +219,8 @@ def normalise_phone(raw: str | None, region: str | None, field_name: str = "mobi
 			or region
 			or "?"
 		)
-		country = region or "?" if country == phonenumbers.UNKNOWN_REGION else country
+		if country == phonenumbers.UNKNOWN_REGION:  # "ZZ": a country code no country has
+			country = region or "?"
 		return PhoneResult(
 			text,
 			False,
